@@ -1,0 +1,179 @@
+"""The Tensor: a NumPy array, its gradient, and the node of the graph that produced it."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import autograd
+
+DEFAULT_DTYPE = np.float32
+
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    """Floats become float32 unless they already are float64 (kept for gradient checks)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    array = np.asarray(data, dtype=dtype)
+    if dtype is None and array.dtype.kind == "f" and array.dtype != np.float64:
+        array = array.astype(DEFAULT_DTYPE)
+    elif dtype is None and array.dtype.kind in "iub" and not isinstance(data, np.ndarray):
+        # A Python int/bool/list literal: a float tensor is what a student means by tensor([1, 2]).
+        array = array.astype(DEFAULT_DTYPE)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    ``data``           the NumPy array (float32 by default; float64 is preserved)
+    ``grad``           d loss / d self after ``backward()`` (a NumPy array), or None
+    ``requires_grad``  whether gradients flow to (and are stored for) this tensor
+    """
+
+    __array_priority__ = 100  # so that ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, _copy: bool = True):
+        if _copy or not isinstance(data, np.ndarray):
+            data = _as_array(data, dtype)
+        if requires_grad and data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {data.dtype}")
+        self.data: np.ndarray = data
+        self.grad: np.ndarray | None = None
+        self.requires_grad = bool(requires_grad)
+        self._node = None
+        self._retain_grad = False
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def T(self) -> "Tensor":
+        return self.transpose(-2, -1) if self.ndim >= 2 else self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
+        return f"tensor({body}{grad})"
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.item()
+
+    def detach(self) -> "Tensor":
+        """The same data (shared, not copied) cut from the graph."""
+        return Tensor(self.data, requires_grad=False, _copy=False)
+
+    def retain_grad(self) -> "Tensor":
+        self._retain_grad = True
+        return self
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = flag
+        return self
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def astype(self, dtype) -> "Tensor":
+        return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad)
+
+    def float(self) -> "Tensor":
+        return self.astype(np.float32)
+
+    def double(self) -> "Tensor":
+        return self.astype(np.float64)
+
+    # --------------------------------------------------------------- backward
+    def backward(self, gradient=None) -> None:
+        """Compute d self / d leaf for every leaf that requires grad (Eq. 5 uses this with c)."""
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input of "
+                               "the computation had requires_grad=True (or it ran under no_grad)")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a scalar, this tensor has shape "
+                    f"{self.shape}; pass gradient= of that shape (d loss / d this tensor)")
+            gradient = np.ones_like(self.data)
+        else:
+            gradient = _as_array(gradient, self.dtype)
+            if gradient.shape != self.shape:
+                raise ValueError(f"backward(): gradient of shape {gradient.shape} given for a "
+                                 f"tensor of shape {self.shape}; they must match")
+        autograd.backward(self, gradient)
+
+    # ------------------------------------------------------------- operators
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pow__(self, exponent): return _ops.pow(self, exponent)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    # comparisons give plain boolean arrays: they are not differentiable
+    def __lt__(self, other): return self.data < _data(other)
+    def __le__(self, other): return self.data <= _data(other)
+    def __gt__(self, other): return self.data > _data(other)
+    def __ge__(self, other): return self.data >= _data(other)
+
+    # --------------------------------------------------------------- methods
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def relu(self): return _ops.relu(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def abs(self): return _ops.abs(self)
+    def sum(self, dim=None, keepdim=False): return _ops.sum(self, dim, keepdim)
+    def mean(self, dim=None, keepdim=False): return _ops.mean(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False): return _ops.max(self, dim, keepdim)
+    def reshape(self, *shape): return _ops.reshape(self, *shape)
+    def view(self, *shape): return _ops.reshape(self, *shape)
+    def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
+    def transpose(self, dim0, dim1): return _ops.transpose(self, dim0, dim1)
+    def permute(self, *dims): return _ops.permute(self, *dims)
+    def matmul(self, other): return _ops.matmul(self, other)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Make a Tensor (a copy of ``data``), like ``torch.tensor``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
