@@ -5,6 +5,7 @@
     minisnip prune --model lenet300 --sparsity 0.95 --out mask.npz [--json report.json]
     minisnip demo                 # SNIP at 95% on LeNet-300-100, trained on the bundled data
     minisnip models               # the paper's networks and their parameter counts
+    minisnip experiment lenet300-fashion   # one of the paper's tables, resumable
 """
 from __future__ import annotations
 
@@ -70,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
 
     sub.add_parser("models", help="list the paper's networks with their parameter counts")
+
+    p = sub.add_parser("experiment", help="run (or continue) one of the paper's experiments")
+    p.add_argument("name", help="lenet300-fashion | lenet5-fashion | rnn-fashion")
+    p.add_argument("--out", default="runs", help="results folder (default runs/)")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--epochs", type=int, default=None, help="override the protocol (quick looks)")
+    p.add_argument("--max-train", type=int, default=None, help="use only N training images")
+    p.add_argument("--quiet", action="store_true")
     return parser
 
 
@@ -145,10 +154,18 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_experiment(args) -> int:
+    from .experiments import run_experiment
+    run_experiment(args.name, out=args.out, data_dir=args.data_dir, epochs=args.epochs,
+                   max_train=args.max_train, quiet=args.quiet)
+    return 0
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     handler = {"train": cmd_train, "prune": cmd_prune, "demo": cmd_demo,
-               "models": cmd_models}[args.command]
+               "models": cmd_models,
+               "experiment": cmd_experiment}[args.command]
     try:
         return handler(args)
     except (ValueError, FileNotFoundError, TypeError) as error:
