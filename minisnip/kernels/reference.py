@@ -7,3 +7,12 @@ where they say what the kernel computes.
 from __future__ import annotations
 
 import numpy as np
+
+
+# --------------------------------------------------------------------- kernels/matmul.py
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """C[i, j] = sum_k A[i, k] B[k, j], accumulated in float64 then cast back."""
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul oracle: shapes {a.shape} and {b.shape} do not fit")
+    dtype = np.result_type(a.dtype, b.dtype)
+    return np.einsum("ik,kj->ij", a.astype(np.float64), b.astype(np.float64)).astype(dtype)

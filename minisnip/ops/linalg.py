@@ -1,0 +1,93 @@
+"""Matrix products: matmul (1-D, 2-D, batched with broadcasting) and the fused linear layer.
+
+Every product, forward and both backward ones, goes through :func:`mm`, which calls the Numba
+kernel ``kernels/matmul.py`` or NumPy's BLAS according to ``minisnip.config.matmul_backend``.
+Transposes are passed as views: the kernel takes any strides.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import config
+from ..autograd import Function, unbroadcast
+from ..kernels import matmul as _kernel
+
+
+def mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """2-D product ``a @ b`` on the configured backend (``numba`` kernel or ``blas``)."""
+    if config.matmul_backend == "blas":
+        return a @ b
+    return _kernel.matmul(a, b)
+
+
+def batched_mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for arrays of ndim >= 2 with NumPy's broadcasting of the batch axes."""
+    if a.ndim == 2 and b.ndim == 2:
+        return mm(a, b)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a_b = np.broadcast_to(a, batch + a.shape[-2:])
+    b_b = np.broadcast_to(b, batch + b.shape[-2:])
+    out = np.empty(batch + (a.shape[-2], b.shape[-1]), dtype=np.result_type(a, b))
+    for idx in np.ndindex(*batch):
+        out[idx] = mm(a_b[idx], b_b[idx])
+    return out
+
+
+class MatMul(Function):
+    """``a @ b`` with NumPy's rules: 1-D operands are promoted (and the axis removed after)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        out = batched_mm(a2, b2)
+        if a.ndim == 1:
+            out = out[..., 0, :]
+        if b.ndim == 1:
+            out = out[..., 0]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = unbroadcast(batched_mm(g, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            gb = unbroadcast(batched_mm(np.swapaxes(a2, -1, -2), g), b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+class Linear(Function):
+    """``y = x @ W^T + b`` with ``W`` of shape (out, in) as in PyTorch: one Function, so the
+    layer costs one node in the graph. ``x`` may have leading batch axes (..., in)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        x2 = x.reshape(-1, x.shape[-1])
+        out = mm(x2, weight.T)
+        if bias is not None:
+            out += bias
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved
+        g2 = grad.reshape(-1, grad.shape[-1])
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = mm(g2, weight).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            gw = mm(g2.T, x.reshape(-1, x.shape[-1]))
+        if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
+            gb = g2.sum(axis=0)
+        return gx, gw, gb
