@@ -1,0 +1,95 @@
+"""Basic layers: Linear (prunable, with its mask c), Sequential, activations, Flatten."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """``y = x (c * W)^T + b``: PyTorch's Linear with SNIP's mask ``c`` (Eq. 3).
+
+    ``weight`` has shape (out_features, in_features) as in PyTorch; ``c`` (the buffer
+    ``weight_mask``) has the same shape, ones until pruned. Weights start at zero: initialize
+    with ``minisnip.nn.init.initialize(model, scheme)`` (the paper's Table 3 schemes).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32):
+        super().__init__()
+        if in_features < 1 or out_features < 1:
+            raise ValueError(f"Linear: in_features and out_features must be >= 1, got "
+                             f"{in_features} and {out_features}")
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(np.zeros((out_features, in_features), dtype=dtype))
+        self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
+        self.register_mask("weight")
+
+    @property
+    def c(self) -> Tensor:
+        """The mask of the weight: the paper's indicator variables c (Eq. 3)."""
+        return self.weight_mask
+
+    def forward(self, x):
+        if x.shape[-1] != self.in_features:
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input has "
+                             f"{x.shape[-1]} features (shape {tuple(x.shape)}), expected "
+                             f"{self.in_features}")
+        return F.linear(x, self.c * self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, " \
+               f"bias={self.bias is not None}"
+
+
+class Sequential(Module):
+    """Apply modules in order; children are named "0", "1", ... as in PyTorch."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, module in enumerate(modules):
+            setattr(self, str(i), module)
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return x.relu()
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return x.tanh()
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return x.sigmoid()
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)

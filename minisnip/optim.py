@@ -1,0 +1,163 @@
+"""Optimizers (SGD with momentum and weight decay, Adam) and the multi-step lr schedule.
+
+Update rules are PyTorch's, so numbers can be compared with it. All are **mask-aware**: for a
+parameter with a SNIP mask ``c`` (``param.mask``), the gradient is multiplied by ``c`` before
+weight decay and momentum, and the weight by ``c`` after the step. A pruned entry therefore
+has weight, momentum buffer and Adam moments exactly 0 forever (DESIGN principle 5), even if
+a caller hands the optimizer a gradient that is nonzero there.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Optimizer:
+    def __init__(self, params, lr: float):
+        self.params = [p for p in params]
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not lr > 0:
+            raise ValueError(f"{type(self).__name__}: learning rate must be > 0, got {lr}")
+        self.lr = float(lr)
+        self.state = [dict() for _ in self.params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def _masked_grad(self, p):
+        """The gradient with pruned entries zeroed, or None if the parameter got none."""
+        g = p.grad
+        if g is None:
+            return None
+        if p.mask is not None:
+            g = g * p.mask.data
+        return g
+
+    @staticmethod
+    def _apply_mask(p):
+        if p.mask is not None:
+            p.data *= p.mask.data
+
+    def state_dict(self) -> dict:
+        arrays = {f"{i}.{k}": v.copy() for i, s in enumerate(self.state) for k, v in s.items()
+                  if isinstance(v, np.ndarray)}
+        scalars = {f"{i}.{k}": v for i, s in enumerate(self.state) for k, v in s.items()
+                   if not isinstance(v, np.ndarray)}
+        return dict(lr=self.lr, arrays=arrays, scalars=scalars)
+
+    def load_state_dict(self, state: dict) -> None:
+        new = [dict() for _ in self.params]
+        for store in ("arrays", "scalars"):
+            for key, value in state.get(store, {}).items():
+                index, name = key.split(".", 1)
+                index = int(index)
+                if not 0 <= index < len(self.params):
+                    raise ValueError(f"optimizer state names parameter {index}, but the optimizer "
+                                     f"has {len(self.params)} parameters")
+                if store == "arrays":
+                    if np.shape(value) != self.params[index].shape:
+                        raise ValueError(f"optimizer state {key!r} has shape {np.shape(value)}, "
+                                         f"the parameter has {self.params[index].shape}")
+                    value = np.array(value, dtype=self.params[index].dtype)
+                new[index][name] = value
+        self.lr = float(state["lr"])
+        self.state = new
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD: ``g += wd * w``; ``b = mu * b + (1 - dampening) * g``; ``w -= lr * b``
+    (Nesterov: ``w -= lr * (g + mu * b)``)."""
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):
+        super().__init__(params, lr)
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError(f"SGD: momentum and weight_decay must be >= 0, got {momentum}, "
+                             f"{weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+        self.momentum, self.dampening = momentum, dampening
+        self.weight_decay, self.nesterov = weight_decay, nesterov
+
+    def step(self) -> None:
+        for p, state in zip(self.params, self.state):
+            g = self._masked_grad(p)
+            if g is None:
+                continue
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            if self.momentum:
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = g.astype(p.dtype, copy=True)
+                else:
+                    buf *= self.momentum
+                    buf += (1 - self.dampening) * g
+                g = g + self.momentum * buf if self.nesterov else buf
+            p.data -= self.lr * g
+            self._apply_mask(p)
+
+
+class Adam(Optimizer):
+    """PyTorch's Adam (L2 weight decay added to the gradient, bias-corrected moments)."""
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr)
+        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
+        self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
+
+    def step(self) -> None:
+        b1, b2 = self.betas
+        for p, state in zip(self.params, self.state):
+            g = self._masked_grad(p)
+            if g is None:
+                continue
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            if "exp_avg" not in state:
+                state["exp_avg"] = np.zeros_like(p.data)
+                state["exp_avg_sq"] = np.zeros_like(p.data)
+                state["step"] = 0
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            state["step"] += 1
+            t = state["step"]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            step_size = self.lr / (1 - b1 ** t)
+            denom = np.sqrt(v / (1 - b2 ** t)) + self.eps
+            p.data -= (step_size * m / denom).astype(p.dtype, copy=False)
+            self._apply_mask(p)
+
+
+class MultiStepLR:
+    """Multiply the lr by ``gamma`` at each milestone epoch; call ``step()`` once per epoch."""
+
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1):
+        self.optimizer, self.gamma = optimizer, gamma
+        self.milestones = sorted(int(m) for m in milestones)
+        self.base_lr = optimizer.lr
+        self.last_epoch = 0
+
+    def get_lr(self, epoch: int) -> float:
+        passed = sum(1 for m in self.milestones if m <= epoch)
+        return self.base_lr * self.gamma ** passed
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        self.optimizer.lr = self.get_lr(self.last_epoch)
+
+    def state_dict(self) -> dict:
+        return dict(last_epoch=self.last_epoch, base_lr=self.base_lr,
+                    milestones=list(self.milestones), gamma=self.gamma)
+
+    def load_state_dict(self, state: dict) -> None:
+        self.last_epoch = int(state["last_epoch"])
+        self.base_lr = float(state["base_lr"])
+        self.milestones = [int(m) for m in state["milestones"]]
+        self.gamma = float(state["gamma"])
+        self.optimizer.lr = self.get_lr(self.last_epoch)
