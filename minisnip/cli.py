@@ -28,7 +28,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="initialization of the paper's Table 3 (default vs-x)")
     p.add_argument("--sparsity", type=float, default=None,
                    help="fraction of prunable connections to remove, the paper's kappa-bar "
-                        "in [0, 1); a whole number >= 1 is a count")
+                        "in [0, 1) (0.95 keeps 5%%)")
     p.add_argument("--pruner", default="snip",
                    help="snip | random | magnitude | snip-shuffled | snip-reinit | snip-inverted")
     p.add_argument("--prune-batch", type=int, default=100,

@@ -93,11 +93,10 @@ def validate(config: RunConfig) -> None:
         problems.append(f"learning rate must be > 0, got {config.lr}")
     if config.optimizer is not None and config.optimizer not in ("sgd", "adam"):
         problems.append(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
-    if config.sparsity is not None:
-        s = config.sparsity
-        if not (0 <= s < 1) and not (float(s).is_integer() and s >= 1):
-            problems.append(f"sparsity must be a fraction in [0, 1) (the paper's kappa-bar) or a "
-                            f"whole number of connections to prune, got {s}")
+    if config.sparsity is not None and not 0 <= config.sparsity < 1:
+        problems.append(f"sparsity must be a fraction in [0, 1) (the paper's kappa-bar = "
+                        f"(m - kappa) / m; 0.95 removes 95% of the connections), got "
+                        f"{config.sparsity}")
     if config.prune_batch < 1:
         problems.append(f"prune batch must be >= 1, got {config.prune_batch}")
     if not 0 <= config.val_fraction < 1:

@@ -1,0 +1,148 @@
+"""Checkpoints: weights, masks, optimizer state, lr schedule, epoch and random state in ONE
+file, written atomically, read back only after everything in it has been checked.
+
+Format: a NumPy ``.npz`` (no pickle: loading a checkpoint cannot run code) holding the
+model's ``state_dict`` under ``model/<name>``, the optimizer's arrays under ``optim/<key>``,
+and a JSON document ``meta`` with the format version, epoch, schedule, optimizer scalars, the
+shapes and dtypes of every array, an optional ``numpy.random.Generator`` state and ``extra``.
+
+Writing goes to a temporary file in the same folder, which is flushed to disk and then
+renamed over the target (``os.replace`` is atomic): a crash while saving leaves the previous
+checkpoint as it was. Loading validates the whole file against the model and optimizer
+first and only then copies anything, so a corrupt or mismatched checkpoint changes nothing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+FORMAT = "minisnip-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """The checkpoint file is unreadable, corrupt, or does not match the model/optimizer."""
+
+
+def save(path: str, model, optimizer=None, scheduler=None, *, epoch: int = 0, rng=None,
+         extra: dict = None) -> str:
+    arrays = {f"model/{k}": v for k, v in model.state_dict().items()}
+    optim_state = optimizer.state_dict() if optimizer is not None else None
+    if optim_state is not None:
+        arrays.update({f"optim/{k}": v for k, v in optim_state["arrays"].items()})
+    meta = dict(
+        format=FORMAT, version=VERSION, epoch=int(epoch), model_class=type(model).__name__,
+        shapes={k: [list(v.shape), str(v.dtype)] for k, v in arrays.items()},
+        optimizer=None if optim_state is None else dict(
+            kind=type(optimizer).__name__, lr=optim_state["lr"],
+            scalars={k: (v.item() if hasattr(v, "item") else v)
+                     for k, v in optim_state["scalars"].items()}),
+        scheduler=None if scheduler is None else scheduler.state_dict(),
+        rng=None if rng is None else rng.bit_generator.state,
+        extra=extra or {})
+    payload = json.dumps(meta, default=_jsonable)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".ckpt-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, meta=np.array(payload), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def read(path: str) -> tuple:
+    """``(meta, arrays)`` of a checkpoint file, or CheckpointError saying what is wrong."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint {path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise CheckpointError(f"checkpoint {path}: not a readable minisnip checkpoint "
+                              f"(truncated or corrupt file?): {error}") from None
+    if "meta" not in arrays:
+        raise CheckpointError(f"checkpoint {path}: no 'meta' entry: not a minisnip checkpoint")
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"checkpoint {path}: corrupt metadata: {error}") from None
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise CheckpointError(f"checkpoint {path}: format {meta.get('format')!r} version "
+                              f"{meta.get('version')!r}, expected {FORMAT!r} version {VERSION}")
+    for key, (shape, dtype) in meta["shapes"].items():
+        if key not in arrays or list(arrays[key].shape) != shape or str(arrays[key].dtype) != dtype:
+            raise CheckpointError(f"checkpoint {path}: entry {key!r} is missing or does not "
+                                  f"match its recorded shape {shape} / dtype {dtype}")
+    return meta, arrays
+
+
+def load(path: str, model, optimizer=None, scheduler=None) -> dict:
+    """Restore ``model`` (and ``optimizer``, ``scheduler``) from ``path``.
+
+    Returns ``{"epoch", "rng", "extra"}`` where ``rng`` is a restored Generator or None.
+    Raises CheckpointError, with nothing changed, if anything does not fit.
+    """
+    meta, arrays = read(path)
+    model_state = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
+    own = model.state_dict()
+    missing = sorted(set(own) - set(model_state))
+    unexpected = sorted(set(model_state) - set(own))
+    if missing or unexpected:
+        raise CheckpointError(f"checkpoint {path} was saved from a different model "
+                              f"({meta.get('model_class')}): missing {missing[:5]}, "
+                              f"unexpected {unexpected[:5]}")
+    for key, value in model_state.items():
+        if value.shape != own[key].shape:
+            raise CheckpointError(f"checkpoint {path}: {key!r} has shape {value.shape}, the "
+                                  f"model has {own[key].shape}")
+    optim_state = None
+    if optimizer is not None:
+        if meta.get("optimizer") is None:
+            raise CheckpointError(f"checkpoint {path} holds no optimizer state")
+        if meta["optimizer"]["kind"] != type(optimizer).__name__:
+            raise CheckpointError(f"checkpoint {path} holds {meta['optimizer']['kind']} state, "
+                                  f"not {type(optimizer).__name__}")
+        optim_state = dict(lr=meta["optimizer"]["lr"], scalars=meta["optimizer"]["scalars"],
+                           arrays={k[len("optim/"):]: v for k, v in arrays.items()
+                                   if k.startswith("optim/")})
+        _check_optimizer(path, optimizer, optim_state)
+    if scheduler is not None and meta.get("scheduler") is None:
+        raise CheckpointError(f"checkpoint {path} holds no lr schedule state")
+    # everything checked: now change things
+    model.load_state_dict(model_state)
+    if optimizer is not None:
+        optimizer.load_state_dict(optim_state)
+    if scheduler is not None:
+        scheduler.load_state_dict(meta["scheduler"])
+    rng = None
+    if meta.get("rng"):
+        rng = np.random.default_rng()
+        rng.bit_generator.state = meta["rng"]
+    return dict(epoch=meta["epoch"], rng=rng, extra=meta.get("extra", {}))
+
+
+def _check_optimizer(path, optimizer, state):
+    n = len(optimizer.params)
+    for key, value in state["arrays"].items():
+        index = int(key.split(".", 1)[0])
+        if not 0 <= index < n or value.shape != optimizer.params[index].shape:
+            raise CheckpointError(f"checkpoint {path}: optimizer entry {key!r} does not fit this "
+                                  f"optimizer's {n} parameters")
