@@ -1,0 +1,82 @@
+"""The Numba matmul kernel against its NumPy oracle (DESIGN principle 3)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from minisnip.kernels import matmul as kernel
+from minisnip.kernels import reference
+
+from .strategies import arrays
+
+dims = st.integers(0, 9) | st.sampled_from([1, 13, 63, 64, 65, 131])
+
+
+@given(m=dims, k=dims, n=dims, dtype=st.sampled_from([np.float32, np.float64]),
+       data=st.data())
+def test_matches_oracle(m, k, n, dtype, data):
+    a = data.draw(arrays((m, k), dtype=dtype))
+    b = data.draw(arrays((k, n), dtype=dtype))
+    got = kernel.matmul(a, b)
+    want = reference.matmul(a, b)
+    assert got.shape == (m, n) and got.dtype == dtype and got.flags.c_contiguous
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(got, want, rtol=tol * 10, atol=tol * max(k, 1) * 4)
+
+
+@pytest.mark.parametrize("shape", [((100, 784), (784, 300)), ((300, 100), (100, 784)),
+                                   ((100, 300), (300, 784)), ((100, 100), (100, 10))])
+def test_lenet_shapes_with_transposed_operands(shape, rng):
+    (m, k), (_, n) = shape
+    a = rng.standard_normal((k, m)).astype(np.float32).T   # x.T as in the weight gradient
+    b = rng.standard_normal((n, k)).astype(np.float32).T   # W.T as in the forward
+    np.testing.assert_allclose(kernel.matmul(a, b), reference.matmul(a, b), rtol=1e-4, atol=1e-3)
+
+
+def test_deterministic(rng):
+    a = rng.standard_normal((37, 200)).astype(np.float32)
+    b = rng.standard_normal((200, 71)).astype(np.float32)
+    assert np.array_equal(kernel.matmul(a, b), kernel.matmul(a, b))
+
+
+def test_mixed_dtypes_compute_in_the_wider(rng):
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    b = rng.standard_normal((4, 2))
+    assert kernel.matmul(a, b).dtype == np.float64
+
+
+@pytest.mark.parametrize("a,b,match", [((2, 3), (4, 5), "inner dimensions 3 != 4"),
+                                       ((2, 3, 4), (4, 5), "2-D")])
+def test_clear_errors(a, b, match):
+    with pytest.raises(ValueError, match=match):
+        kernel.matmul(np.zeros(a, np.float32), np.zeros(b, np.float32))
+
+
+def test_runs_without_jit():
+    """NUMBA_DISABLE_JIT=1 runs the same code as plain Python (for stepping through in pdb)."""
+    code = ("import numpy as np; from minisnip.kernels.matmul import matmul; "
+            "a = np.arange(6.).reshape(2, 3); b = np.arange(12.).reshape(3, 4); "
+            "assert np.array_equal(matmul(a, b), a @ b); print('ok')")
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1",
+               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr
+
+
+def test_blas_backend_switch_gives_the_same_products(rng):
+    import minisnip
+    from minisnip import functional as F
+    x = minisnip.Tensor(rng.standard_normal((5, 7)))
+    w = minisnip.Tensor(rng.standard_normal((3, 7)))
+    results = []
+    for backend in ("numba", "blas"):
+        minisnip.config.set_matmul_backend(backend)
+        results.append(F.linear(x, w).data)
+    minisnip.config.set_matmul_backend("numba")
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+    with pytest.raises(ValueError, match="expected one of"):
+        minisnip.config.set_matmul_backend("cuda")
