@@ -1,0 +1,162 @@
+"""The engine: graph walk, accumulation, dtypes, no_grad, errors, forward values vs NumPy."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import minisnip
+from minisnip import Tensor, no_grad, ops
+
+from .strategies import arrays, broadcast_pair
+
+
+def test_tensor_used_twice_accumulates():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    (a + a).sum().backward()
+    np.testing.assert_array_equal(a.grad, [2.0, 2.0])
+    b = Tensor([3.0], requires_grad=True)
+    (b * b * b).sum().backward()
+    np.testing.assert_allclose(b.grad, [27.0])
+
+
+def test_diamond_graph():
+    x = Tensor(2.0, requires_grad=True)
+    y = x * 3
+    z = y * y + y.exp()
+    z.backward()
+    np.testing.assert_allclose(x.grad, 2 * 3 * 6 + 3 * np.exp(6), rtol=1e-6)
+
+
+def test_deep_graph_has_no_recursion_limit():
+    x = Tensor(1.0, requires_grad=True, dtype=np.float64)
+    y = x
+    for _ in range(20000):
+        y = y * 1.0001
+    y.backward()
+    np.testing.assert_allclose(x.grad, 1.0001 ** 20000, rtol=1e-9)
+
+
+def test_grads_accumulate_across_backward_calls_until_zeroed():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad, [4.0, 8.0])
+    w.zero_grad()
+    assert w.grad is None
+
+
+def test_no_grad_records_nothing():
+    w = Tensor([1.0], requires_grad=True)
+    with no_grad():
+        y = w * 2
+    assert not y.requires_grad and y.is_leaf
+    assert minisnip.is_grad_enabled()
+
+
+def test_detach_shares_data_and_cuts_the_graph():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    d = (w * 2).detach()
+    assert not d.requires_grad and d.is_leaf
+    z = (w * d).sum()
+    z.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+
+
+def test_retain_grad_on_interior_tensor():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    h = (w * 3).retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(h.grad, 2 * h.data)
+
+
+def test_dtypes():
+    assert Tensor([1, 2]).dtype == np.float32
+    assert Tensor(np.zeros(2)).dtype == np.float64  # float64 arrays are preserved
+    assert Tensor(np.zeros(2, np.float16)).dtype == np.float32
+    a = Tensor(np.ones(3, np.float32), requires_grad=True)
+    y = (a * 2.5 + 1) / 3.0 - 0.5
+    assert y.dtype == np.float32  # Python scalars do not upcast
+    y.sum().backward()
+    assert a.grad.dtype == np.float32
+    b = Tensor(np.ones(3), requires_grad=True)
+    (b * b).sum().backward()
+    assert b.grad.dtype == np.float64
+
+
+def test_integer_tensor_cannot_require_grad():
+    with pytest.raises(TypeError, match="floating-point"):
+        Tensor(np.arange(3), requires_grad=True)
+
+
+def test_backward_on_non_scalar_needs_a_gradient():
+    y = Tensor(np.ones((2, 3)), requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"shape \(2, 3\)"):
+        y.backward()
+    with pytest.raises(ValueError, match="must match"):
+        y.backward(np.ones(3))
+    y.backward(np.ones((2, 3)))
+
+
+def test_backward_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor([1.0]).sum().backward()
+
+
+@pytest.mark.parametrize("fn,match", [
+    (lambda: Tensor(np.ones((2, 3))) + Tensor(np.ones((4,))), r"add: shapes \(2, 3\) and \(4,\)"),
+    (lambda: Tensor(np.ones((2, 3))) @ Tensor(np.ones((2, 3))), r"matmul: shapes \(2, 3\) and \(2, 3\)"),
+    (lambda: Tensor(np.ones((2, 3))).reshape(4, 2), "reshape"),
+    (lambda: Tensor(np.ones((2, 3))).sum(dim=2), "out of range"),
+    (lambda: ops.cat([Tensor(np.ones((2, 3))), Tensor(np.ones((3, 2)))], dim=0), "cat"),
+    (lambda: minisnip.functional.cross_entropy(Tensor(np.ones((2, 3))), np.array([0, 3])), r"\[0, 3\)"),
+    (lambda: minisnip.functional.cross_entropy(Tensor(np.ones((2, 3))), np.array([0.0, 1.0])), "integer"),
+    (lambda: minisnip.functional.linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 5)))), "in_features"),
+])
+def test_errors_name_the_op_and_shapes(fn, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        fn()
+
+
+def test_index_error_is_explained():
+    with pytest.raises(IndexError, match=r"getitem.*shape \(2,\)"):
+        Tensor([1.0, 2.0])[5]
+
+
+@given(shapes=broadcast_pair(), data=st.data())
+def test_binary_ops_match_numpy_with_broadcasting(shapes, data):
+    a = data.draw(arrays(shapes[0]))
+    b = data.draw(arrays(shapes[1], low=0.5, high=2.0))
+    for op, ref in [(lambda x, y: x + y, np.add), (lambda x, y: x - y, np.subtract),
+                    (lambda x, y: x * y, np.multiply), (lambda x, y: x / y, np.divide)]:
+        np.testing.assert_allclose(op(Tensor(a), Tensor(b)).data, ref(a, b))
+
+
+@given(data=st.data(), dim=st.sampled_from([None, 0, -1, (0, 1)]), keepdim=st.booleans())
+def test_reductions_match_numpy(data, dim, keepdim):
+    a = data.draw(arrays((3, 4, 2)))
+    axis = tuple(dim) if isinstance(dim, tuple) else dim
+    for name in ("sum", "mean", "max"):
+        got = getattr(Tensor(a), name)(dim=dim, keepdim=keepdim).data
+        np.testing.assert_allclose(got, getattr(np, name)(a, axis=axis, keepdims=keepdim))
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    logits = Tensor(np.array([[1000.0, -1000.0], [-1000.0, 1000.0]], np.float32), requires_grad=True)
+    loss = minisnip.functional.cross_entropy(logits, np.array([0, 0]))
+    assert np.isfinite(loss.data) and abs(loss.item() - 1000.0) < 1e-3
+    loss.backward()
+    assert np.isfinite(logits.grad).all()
+
+
+def test_debug_switch_prints_each_op():
+    code = ("import minisnip as m; a = m.Tensor([1.0, 2.0], requires_grad=True); "
+            "(a * a).sum().backward()")
+    env = dict(os.environ, MINISNIP_DEBUG="1",
+               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert "Mul" in out.stderr and "forward" in out.stderr and "backward" in out.stderr
+    assert "ms" in out.stderr
