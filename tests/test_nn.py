@@ -1,0 +1,109 @@
+"""Modules: Linear with its mask c, PyTorch-shaped state_dict, init schemes (Table 3)."""
+import numpy as np
+import pytest
+
+import minisnip
+from minisnip import Tensor, functional as F, nn
+from minisnip.models import build_model, model_info
+
+
+def test_linear_layout_and_forward(rng):
+    layer = nn.Linear(4, 3)
+    assert layer.weight.shape == (3, 4) and layer.bias.shape == (3,)
+    assert layer.c is layer.weight_mask and np.all(layer.c.data == 1)
+    layer.weight.data[...] = rng.standard_normal((3, 4))
+    layer.bias.data[...] = rng.standard_normal(3)
+    layer.c.data[...] = rng.random((3, 4)) < 0.5
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    want = x @ (layer.c.data * layer.weight.data).T + layer.bias.data
+    np.testing.assert_allclose(layer(Tensor(x)).data, want, rtol=1e-5, atol=1e-6)
+
+
+def test_linear_input_size_error():
+    with pytest.raises(ValueError, match=r"Linear\(4, 3\): input has 5 features"):
+        nn.Linear(4, 3)(Tensor(np.ones((2, 5))))
+
+
+def test_state_dict_names_are_pytorch_s():
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "0.weight_mask",
+                                        "2.weight", "2.bias", "2.weight_mask"]
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
+def test_load_state_dict_checks_everything_before_changing_anything(rng):
+    model = build_model("lenet300")
+    before = model.state_dict()
+    bad = {k: v.copy() for k, v in before.items()}
+    bad["fc1.weight"] = rng.standard_normal((300, 784)).astype(np.float32)
+    bad["fc3.weight"] = np.zeros((3, 3), np.float32)
+    with pytest.raises(ValueError, match="fc3.weight"):
+        model.load_state_dict(bad)
+    np.testing.assert_array_equal(model.fc1.weight.data, before["fc1.weight"])
+    del bad["fc3.weight"]
+    with pytest.raises(KeyError, match="missing"):
+        model.load_state_dict(bad)
+    good = dict(before, **{"fc1.weight_mask": np.zeros((300, 784), np.float32)})
+    model.load_state_dict(good)
+    assert model.fc1.c.data.sum() == 0 and model.fc1.weight.mask is model.fc1.c
+
+
+def test_train_eval_propagate_and_zero_grad():
+    model = build_model("lenet300")
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+    F.cross_entropy(model(Tensor(np.ones((2, 784)))), np.array([0, 1])).backward()
+    assert model.fc1.weight.grad is not None
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_lenet300_parameter_count():
+    model = build_model("lenet300")
+    assert model.num_parameters() == model_info("lenet300")["paper_params"] == 266_610
+
+
+def test_mask_gradient_is_w_times_weight_gradient(rng):
+    layer = nn.Linear(3, 2, dtype=np.float64)
+    layer.weight.data[...] = rng.standard_normal((2, 3))
+    layer.c.requires_grad_(True)
+    x = Tensor(rng.standard_normal((4, 3)))
+    F.cross_entropy(layer(x), np.array([0, 1, 1, 0])).backward()
+    np.testing.assert_allclose(layer.c.grad, layer.weight.data * layer.weight.grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("scheme,var", [
+    ("rn", lambda fi, fo: 0.01),
+    ("tn", lambda fi, fo: 0.01 * 0.7737),   # variance of N(0,1) truncated at 2 std
+    ("vs-x", lambda fi, fo: 2 / (fi + fo)),
+    ("vs-h", lambda fi, fo: 2 / fi),
+    ("lecun", lambda fi, fo: 1 / fi),
+])
+def test_init_variances(scheme, var):
+    layer = nn.Linear(400, 300)
+    nn.init.initialize(layer, scheme, rng=np.random.default_rng(1))
+    w = layer.weight.data.astype(np.float64)
+    assert abs(w.mean()) < 3 * np.sqrt(var(400, 300) / w.size)
+    assert abs(w.var() / var(400, 300) - 1) < 0.02
+    assert np.all(layer.bias.data == 0)
+    if scheme in ("tn", "lecun"):
+        assert np.abs(w).max() <= 2 * np.sqrt(var(400, 300)) / (0.7737 ** 0.5) + 1e-6
+
+
+def test_init_is_seeded_and_keeps_pruned_weights_zero():
+    a, b = nn.Linear(5, 4), nn.Linear(5, 4)
+    nn.init.initialize(a, "vs-x", rng=3)
+    nn.init.initialize(b, "vs-x", rng=3)
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    a.c.data[0] = 0
+    nn.init.initialize(a, "vs-h", rng=4)
+    assert np.all(a.weight.data[0] == 0)
+
+
+def test_fans_of_conv_and_recurrent_shapes():
+    assert nn.init.fans((20, 1, 5, 5)) == (25, 500)
+    assert nn.init.fans((4 * 128, 28), gates=4) == (28, 128)
+    with pytest.raises(ValueError, match="unknown initialization"):
+        nn.init.initialize(nn.Linear(2, 2), "glorot")
