@@ -1,0 +1,102 @@
+"""Checkpoints: one file, atomic, validated before anything is touched."""
+import os
+
+import numpy as np
+import pytest
+
+from minisnip import Tensor, checkpoint, functional as F, optim
+from minisnip.models import build_model
+from minisnip.nn import init
+
+
+def _trained(seed=0, steps=2):
+    model = build_model("lenet300")
+    init.initialize(model, "vs-x", rng=seed)
+    model.fc1.c.data[:, ::2] = 0
+    model.fc1.weight.data *= model.fc1.c.data
+    opt = optim.SGD(list(model.parameters()), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    sched = optim.MultiStepLR(opt, [1], 0.1)
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        x = rng.standard_normal((8, 784)).astype(np.float32)
+        loss = F.cross_entropy(model(Tensor(x)), rng.integers(0, 10, 8))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    sched.step()
+    return model, opt, sched
+
+
+def test_round_trip(tmp_path):
+    model, opt, sched = _trained()
+    gen = np.random.default_rng(42)
+    path = str(tmp_path / "run.ckpt")
+    checkpoint.save(path, model, opt, sched, epoch=3, rng=gen, extra={"note": "hi"})
+    expected_draw = gen.random()
+    fresh, fresh_opt, fresh_sched = _trained(seed=1, steps=1)
+    info = checkpoint.load(path, fresh, fresh_opt, fresh_sched)
+    assert info["epoch"] == 3 and info["extra"] == {"note": "hi"}
+    assert info["rng"].random() == expected_draw
+    for (k, a), (_, b) in zip(model.state_dict().items(), fresh.state_dict().items()):
+        np.testing.assert_array_equal(a, b, err_msg=k)
+    assert fresh_opt.lr == opt.lr and fresh_sched.last_epoch == sched.last_epoch
+    for s_a, s_b in zip(opt.state, fresh_opt.state):
+        np.testing.assert_array_equal(s_a["momentum_buffer"], s_b["momentum_buffer"])
+    assert np.all(fresh.fc1.weight.data[:, ::2] == 0)
+    assert fresh.fc1.weight.mask is fresh.fc1.c
+
+
+def _snapshot(model, opt):
+    return ({k: v.copy() for k, v in model.state_dict().items()},
+            [{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()} for s in opt.state])
+
+
+def _assert_untouched(model, opt, snap):
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, snap[0][k])
+    assert len(opt.state) == len(snap[1])
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_corrupt_file_gives_clear_error_and_touches_nothing(tmp_path, damage):
+    model, opt, sched = _trained()
+    path = str(tmp_path / "run.ckpt")
+    checkpoint.save(path, model, opt, sched, epoch=1)
+    data = open(path, "rb").read()
+    with open(path, "wb") as f:
+        f.write({"truncate": data[: len(data) // 2], "garbage": b"not a checkpoint" * 50,
+                 "empty": b""}[damage])
+    other, other_opt, other_sched = _trained(seed=5)
+    snap = _snapshot(other, other_opt)
+    with pytest.raises(checkpoint.CheckpointError, match="run.ckpt"):
+        checkpoint.load(path, other, other_opt, other_sched)
+    _assert_untouched(other, other_opt, snap)
+
+
+def test_mismatched_model_gives_clear_error(tmp_path):
+    from minisnip import nn
+    model, opt, sched = _trained()
+    path = str(tmp_path / "run.ckpt")
+    checkpoint.save(path, model, opt, sched, epoch=1)
+    small = nn.Sequential(nn.Linear(784, 10))
+    with pytest.raises(checkpoint.CheckpointError, match="different model"):
+        checkpoint.load(path, small)
+    adam = optim.Adam(list(model.parameters()))
+    with pytest.raises(checkpoint.CheckpointError, match="SGD"):
+        checkpoint.load(path, model, adam)
+
+
+def test_crash_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    model, opt, sched = _trained()
+    path = str(tmp_path / "run.ckpt")
+    checkpoint.save(path, model, opt, sched, epoch=1)
+    before = open(path, "rb").read()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.save(path, model, opt, sched, epoch=2)
+    assert open(path, "rb").read() == before
+    assert sorted(os.listdir(tmp_path)) == ["run.ckpt"]  # no temporary file left behind

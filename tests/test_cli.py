@@ -1,0 +1,72 @@
+"""The command line end to end on the bundled data: train, prune, resume, errors."""
+import json
+
+import numpy as np
+import pytest
+
+from minisnip.cli import main
+
+QUICK = ["--dataset", "fashion-mini", "--max-train", "600", "--batch-size", "50"]
+
+
+def test_train_with_pruning_writes_the_record(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["train", "--model", "lenet300", "--epochs", "2", "--seed", "0",
+                 "--sparsity", "0.9", "--json", str(out)] + QUICK) == 0
+    record = json.loads(out.read_text())
+    for key in ("test_error", "val_error", "epochs", "seconds", "model", "dataset", "seed",
+                "sparsity", "kept", "prunable"):
+        assert key in record
+    assert record["prunable"] == 266_200 and record["kept"] == round(0.1 * 266_200)
+    assert abs(record["sparsity"] - 0.9) < 1e-6
+    assert len(record["pruning"]["layers"]) == 3
+    printed = capsys.readouterr().out
+    assert "fc1.weight" in printed and "epoch   2/2" in printed and "img/s" in printed
+
+
+def test_resume_gives_the_same_numbers(tmp_path):
+    full, part = tmp_path / "full.json", tmp_path / "part.json"
+    ckpt = tmp_path / "run.ckpt"
+    common = ["train", "--model", "lenet300", "--seed", "3", "--sparsity", "0.5",
+              "--milestones", "1", "2", "--quiet"] + QUICK
+    assert main(common + ["--epochs", "3", "--json", str(full)]) == 0
+    assert main(common + ["--epochs", "1", "--checkpoint", str(ckpt)]) == 0
+    assert main(common + ["--epochs", "3", "--resume", str(ckpt), "--json", str(part)]) == 0
+    a, b = json.loads(full.read_text()), json.loads(part.read_text())
+    assert a["test_error"] == b["test_error"] and a["val_error"] == b["val_error"]
+    assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
+
+
+def test_prune_command_writes_masks(tmp_path):
+    out, rep = tmp_path / "mask.npz", tmp_path / "rep.json"
+    assert main(["prune", "--model", "lenet300", "--dataset", "fashion-mini", "--sparsity",
+                 "0.98", "--out", str(out), "--json", str(rep)]) == 0
+    masks = np.load(out)
+    assert sum(int(masks[k].sum()) for k in masks.files) == round(0.02 * 266_200)
+    assert json.loads(rep.read_text())["kept"] == round(0.02 * 266_200)
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--sparsity", "1.5"], "sparsity must be a fraction in"),
+    (["--lr", "-1"], "learning rate must be > 0"),
+    (["--model", "lenet9000"], "unknown model 'lenet9000'"),
+    (["--dataset", "mnist", "--data-dir", "/nonexistent"], "/nonexistent"),
+])
+def test_bad_input_gives_a_clear_error(args, match, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("MINISNIP_DATA", raising=False)
+    base = ["train", "--model", "lenet300", "--dataset", "fashion-mini", "--epochs", "1"]
+    assert main(base + args) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_corrupt_checkpoint_on_resume_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(b"garbage")
+    assert main(["train", "--model", "lenet300", "--resume", str(bad)] + QUICK) == 2
+    assert "bad.ckpt" in capsys.readouterr().err
+
+
+def test_models_lists_lenet300(capsys):
+    assert main(["models"]) == 0
+    assert "lenet300" in capsys.readouterr().out
