@@ -1,7 +1,8 @@
 """Functions on Tensors, shaped like ``torch.nn.functional``."""
 from __future__ import annotations
 
-from .ops import (cross_entropy, linear, log_softmax, relu, sigmoid, tanh)  # noqa: F401
+from .ops import (adaptive_avg_pool2d, avg_pool2d, batch_norm, conv2d, cross_entropy,  # noqa: F401
+                  global_avg_pool2d, linear, log_softmax, max_pool2d, relu, sigmoid, tanh)
 
 
 def softmax(x, dim=-1):

@@ -29,18 +29,39 @@ MR = 4   # rows of a micro-tile (four accumulator rows, written out in _tiles)
 NR = 64  # columns of a micro-tile: the vectorized loop
 
 
+KB = 256  # rows of B packed per parallel task
+
+
 @njit(cache=True, parallel=True)
 def pack_columns(b):
-    """B (K, N) -> (ceil(N/NR), K, NR): strips of NR columns, k-major, zero-padded."""
+    """B (K, N) -> (ceil(N/NR), K, NR): strips of NR columns, k-major, zero-padded.
+
+    Parallel over (strip, block of KB rows) so that a tall, narrow B (one strip) still uses
+    every thread. Within a task the loop order follows B's memory order: a row-major B is
+    copied row segment by row segment, a column-major one (a transposed view such as the
+    convolution's ``dout.T``) column by column over KB rows at a time, so the task's part of
+    the strip (KB x NR floats) stays in cache (an unblocked column-by-column copy of a
+    (57600, 20) view measured 10.6 ms, blocked 0.8 ms)."""
     k, n = b.shape
     strips = (n + NR - 1) // NR
-    out = np.empty((strips, k, NR), dtype=b.dtype)
-    for s in prange(strips):
+    blocks = (k + KB - 1) // KB
+    out = np.empty((strips, k, NR), dtype=b.dtype)  # np.zeros would touch every page twice
+    column_major = b.strides[0] < b.strides[1]
+    for t in prange(strips * blocks):
+        s = t // blocks
+        k0 = (t - s * blocks) * KB
+        k1 = min(k, k0 + KB)
         j0 = s * NR
         width = min(NR, n - j0)
-        for kk in range(k):
+        if column_major:
             for j in range(width):
-                out[s, kk, j] = b[kk, j0 + j]
+                for kk in range(k0, k1):
+                    out[s, kk, j] = b[kk, j0 + j]
+        else:
+            for kk in range(k0, k1):
+                for j in range(width):
+                    out[s, kk, j] = b[kk, j0 + j]
+        for kk in range(k0, k1):
             for j in range(width, NR):
                 out[s, kk, j] = 0.0
     return out

@@ -1,0 +1,97 @@
+"""Convolutional layers: Conv2d (prunable, with its mask c), pooling, BatchNorm2d."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+
+def _pair(v):
+    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
+class Conv2d(Module):
+    """PyTorch's Conv2d computing with ``c * W`` (the paper's Eq. 3), W (out, in, kh, kw)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 dtype=np.float32):
+        super().__init__()
+        kh, kw = _pair(kernel_size)
+        if min(in_channels, out_channels, kh, kw) < 1:
+            raise ValueError(f"Conv2d: channels and kernel size must be >= 1, got "
+                             f"{in_channels}, {out_channels}, {(kh, kw)}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
+        self.weight = Parameter(np.zeros((out_channels, in_channels, kh, kw), dtype=dtype))
+        self.bias = Parameter(np.zeros(out_channels, dtype=dtype)) if bias else None
+        self.register_mask("weight")
+
+    @property
+    def c(self) -> Tensor:
+        return self.weight_mask
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input "
+                             f"(N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        return F.conv2d(x, self.c * self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride)
+
+
+class AvgPool2d(Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Global average pooling (output size 1 only): (N, C, H, W) -> (N, C, 1, 1)."""
+
+    def __init__(self, output_size=1):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+
+class BatchNorm2d(Module):
+    """PyTorch's BatchNorm2d: weight (gamma, 1s), bias (beta, 0s), running_mean, running_var,
+    num_batches_tracked. ``_init_exempt``: ``nn.init.initialize`` leaves gamma and beta alone."""
+
+    _init_exempt = True
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float32):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = Parameter(np.ones(num_features, dtype=dtype))
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
+        self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
+        self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+
+    def forward(self, x):
+        if self.training:
+            self.num_batches_tracked.data += 1
+        return F.batch_norm(x, self.running_mean.data, self.running_var.data, self.weight,
+                            self.bias, self.training, self.momentum, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

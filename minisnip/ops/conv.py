@@ -1,0 +1,186 @@
+"""Convolution, pooling and batch normalization as Functions (kernels in ``kernels/``)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..kernels import batchnorm as bn_kernel
+from ..kernels import conv as conv_kernel
+from ..kernels import pool as pool_kernel
+
+
+class Conv2d(Function):
+    """``conv2d(x, w, b)``: kernels/conv.py conv2d_forward, conv2d_input_grad, conv2d_weight_grad."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding):
+        out, cols = conv_kernel.conv2d_forward(x, weight, stride, padding)
+        if bias is not None:
+            out += bias[None, :, None, None]
+        ctx.save_for_backward(cols, weight)
+        ctx.input_shape, ctx.stride, ctx.padding = x.shape, stride, padding
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        cols, weight = ctx.saved
+        needs = ctx.needs_input_grad
+        gx = conv_kernel.conv2d_input_grad(grad, weight, ctx.input_shape, ctx.stride,
+                                           ctx.padding) if needs[0] else None
+        gw = conv_kernel.conv2d_weight_grad(grad, cols, weight.shape) if needs[1] else None
+        gb = grad.sum(axis=(0, 2, 3)) if needs[2] else None
+        return gx, gw, gb, None, None
+
+
+class MaxPool2d(Function):
+    """kernels/pool.py max_pool2d_forward / max_pool2d_backward."""
+
+    @staticmethod
+    def forward(ctx, x, kh, kw, stride):
+        out, argmax = pool_kernel.max_pool2d_forward(x, kh, kw, stride)
+        ctx.argmax, ctx.hw = argmax, x.shape[2:]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, w = ctx.hw
+        return (pool_kernel.max_pool2d_backward(np.ascontiguousarray(grad), ctx.argmax, h, w),
+                None, None, None)
+
+
+class AvgPool2d(Function):
+    """kernels/pool.py avg_pool2d_forward / avg_pool2d_backward."""
+
+    @staticmethod
+    def forward(ctx, x, kh, kw, stride):
+        ctx.params, ctx.hw = (kh, kw, stride), x.shape[2:]
+        return pool_kernel.avg_pool2d_forward(x, kh, kw, stride)
+
+    @staticmethod
+    def backward(ctx, grad):
+        kh, kw, stride = ctx.params
+        h, w = ctx.hw
+        return (pool_kernel.avg_pool2d_backward(np.ascontiguousarray(grad), kh, kw, stride, h, w),
+                None, None, None)
+
+
+class BatchNorm2d(Function):
+    """kernels/batchnorm.py. In training mode the running statistics (NumPy arrays passed as
+    options) are updated in place as PyTorch does: running = (1 - momentum) * running +
+    momentum * batch, with the unbiased batch variance for the running estimate."""
+
+    @staticmethod
+    def forward(ctx, x, gamma, beta, running_mean=None, running_var=None, training=True,
+                momentum=0.1, eps=1e-5):
+        ctx.training = training
+        if not training:
+            ctx.save_for_backward(gamma, running_var, eps)
+            ctx.shift = running_mean
+            ctx.x = x
+            return bn_kernel.batch_norm_eval_forward(x, gamma, beta, running_mean, running_var, eps)
+        y, xhat, mean, var, inv_std = bn_kernel.batch_norm_train_forward(x, gamma, beta, eps)
+        if running_mean is not None:
+            m = x.shape[0] * x.shape[2] * x.shape[3]
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+            running_var *= 1 - momentum
+            running_var += momentum * var * (m / max(m - 1, 1))
+        ctx.save_for_backward(xhat, gamma, inv_std)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = np.ascontiguousarray(grad)
+        if not ctx.training:
+            gamma, running_var, eps = ctx.saved
+            inv = 1.0 / np.sqrt(running_var + eps)
+            xhat = (ctx.x - ctx.shift[None, :, None, None]) * inv[None, :, None, None]
+            dx = grad * (gamma * inv)[None, :, None, None] if ctx.needs_input_grad[0] else None
+            return dx, (grad * xhat).sum(axis=(0, 2, 3)), grad.sum(axis=(0, 2, 3))
+        xhat, gamma, inv_std = ctx.saved
+        dx, dgamma, dbeta = bn_kernel.batch_norm_train_backward(grad, xhat, gamma, inv_std)
+        return dx, dgamma.astype(gamma.dtype), dbeta.astype(gamma.dtype)
+
+
+# ----------------------------------------------------------------------- functions
+def _pair(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name}: expected an int or a pair, got {v}")
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def _raw(x):
+    return getattr(x, "data", x)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-D convolution of x (N, C, H, W) with weight (OC, C, KH, KW), as ``torch.conv2d``."""
+    sx, sw = _raw(x).shape, _raw(weight).shape
+    if len(sx) != 4 or len(sw) != 4:
+        raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (OC, C, KH, KW), got "
+                         f"{sx} and {sw}")
+    if sx[1] != sw[1]:
+        raise ValueError(f"conv2d: input {sx} has {sx[1]} channels, weight {sw} expects {sw[1]}")
+    if isinstance(stride, (tuple, list)) or isinstance(padding, (tuple, list)):
+        s, p = _pair(stride, "conv2d stride"), _pair(padding, "conv2d padding")
+        if s[0] != s[1] or p[0] != p[1]:
+            raise ValueError("conv2d: only equal strides/paddings in H and W are supported")
+        stride, padding = s[0], p[0]
+    if stride < 1 or padding < 0:
+        raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got {stride}, {padding}")
+    if sx[2] + 2 * padding < sw[2] or sx[3] + 2 * padding < sw[3]:
+        raise ValueError(f"conv2d: kernel {sw[2:]} is larger than the padded input "
+                         f"{(sx[2] + 2 * padding, sx[3] + 2 * padding)}")
+    if bias is not None and _raw(bias).shape != (sw[0],):
+        raise ValueError(f"conv2d: bias of shape {_raw(bias).shape}, expected ({sw[0]},)")
+    return Conv2d.apply(x, weight, bias, int(stride), int(padding))
+
+
+def _check_pool(name, x, kh, kw):
+    s = _raw(x).shape
+    if len(s) != 4:
+        raise ValueError(f"{name}: expected input (N, C, H, W), got {s}")
+    if s[2] < kh or s[3] < kw:
+        raise ValueError(f"{name}: window {(kh, kw)} is larger than the input {s[2:]}")
+
+
+def max_pool2d(x, kernel_size, stride=None):
+    kh, kw = _pair(kernel_size, "max_pool2d kernel_size")
+    stride = kh if stride is None else int(stride)
+    _check_pool("max_pool2d", x, kh, kw)
+    return MaxPool2d.apply(x, kh, kw, stride)
+
+
+def avg_pool2d(x, kernel_size, stride=None):
+    kh, kw = _pair(kernel_size, "avg_pool2d kernel_size")
+    stride = kh if stride is None else int(stride)
+    _check_pool("avg_pool2d", x, kh, kw)
+    return AvgPool2d.apply(x, kh, kw, stride)
+
+
+def global_avg_pool2d(x):
+    """(N, C, H, W) -> (N, C): the mean over each channel's plane."""
+    if _raw(x).ndim != 4:
+        raise ValueError(f"global_avg_pool2d: expected (N, C, H, W), got {_raw(x).shape}")
+    return x.mean(dim=(2, 3))
+
+
+def adaptive_avg_pool2d(x, output_size):
+    if _pair(output_size, "adaptive_avg_pool2d") != (1, 1):
+        raise ValueError("adaptive_avg_pool2d: only output_size 1 (global pooling) is supported")
+    return global_avg_pool2d(x).reshape(_raw(x).shape[0], _raw(x).shape[1], 1, 1)
+
+
+def batch_norm(x, running_mean, running_var, weight, bias, training, momentum=0.1, eps=1e-5):
+    s = _raw(x).shape
+    if len(s) != 4:
+        raise ValueError(f"batch_norm: expected input (N, C, H, W), got {s}")
+    if _raw(weight).shape != (s[1],):
+        raise ValueError(f"batch_norm: weight of shape {_raw(weight).shape} for {s[1]} channels")
+    if training and s[0] * s[2] * s[3] < 2:
+        raise ValueError(f"batch_norm: training needs more than one value per channel, got "
+                         f"input of shape {s}")
+    return BatchNorm2d.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
+                             training=training, momentum=momentum, eps=eps)

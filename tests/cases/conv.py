@@ -1,0 +1,56 @@
+"""Gradient-check cases for convolution, pooling and batch normalization."""
+import numpy as np
+
+from minisnip import functional as F
+from minisnip.ops import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
+
+from . import gradcheck_case
+
+
+@gradcheck_case(Conv2d)
+def conv_stride1_pad1(rng):
+    return (lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1)), [
+        rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)]
+
+
+@gradcheck_case(Conv2d)
+def conv_stride2_noncontiguous(rng):
+    x = rng.standard_normal((2, 7, 6, 2)).transpose(0, 3, 1, 2)   # (2, 2, 7, 6), a view
+    return (lambda x, w: F.conv2d(x, w, stride=2, padding=0)), [x, rng.standard_normal((2, 2, 3, 2))]
+
+
+@gradcheck_case(Conv2d)
+def conv_large_random_directions(rng):
+    return (lambda x, w: F.conv2d(x, w, stride=1, padding=2)), [
+        rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((4, 3, 5, 5))]
+
+
+@gradcheck_case(MaxPool2d)
+def max_pool(rng):
+    x = rng.permutation(2 * 2 * 6 * 4).astype(np.float64).reshape(2, 2, 6, 4) / 10  # no ties
+    return (lambda x: F.max_pool2d(x, 2)), [x]
+
+
+@gradcheck_case(MaxPool2d)
+def max_pool_overlapping(rng):
+    x = rng.permutation(50).astype(np.float64).reshape(1, 2, 5, 5) / 10
+    return (lambda x: F.max_pool2d(x, 3, stride=1)), [x]
+
+
+@gradcheck_case(AvgPool2d)
+def avg_pool(rng):
+    return (lambda x: F.avg_pool2d(x, (2, 3), stride=1)), [rng.standard_normal((2, 2, 4, 5))]
+
+
+@gradcheck_case(BatchNorm2d)
+def batch_norm_training(rng):
+    rm, rv = np.zeros(3), np.ones(3)
+    return (lambda x, g, b: F.batch_norm(x, rm.copy(), rv.copy(), g, b, True)), [
+        rng.standard_normal((4, 3, 2, 2)), rng.standard_normal(3), rng.standard_normal(3)]
+
+
+@gradcheck_case(BatchNorm2d)
+def batch_norm_eval(rng):
+    rm, rv = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    return (lambda x, g, b: F.batch_norm(x, rm, rv, g, b, False)), [
+        rng.standard_normal((2, 3, 2, 2)), rng.standard_normal(3), rng.standard_normal(3)]
