@@ -85,3 +85,63 @@ def batch_norm_train(x, gamma, beta, eps):
     xhat = (x64 - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + eps)
     y = gamma[None, :, None, None] * xhat + beta[None, :, None, None]
     return y.astype(x.dtype), mean, var
+
+
+# ------------------------------------------------------------------ kernels/recurrent.py
+def _sig(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """The LSTM equations one step at a time; returns hs (T, B, H)."""
+    h, c, hs = h0.astype(np.float64), c0.astype(np.float64), []
+    for xt in x.astype(np.float64):
+        i, f, g, o = np.split(xt @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=1)
+        c = _sig(f) * c + _sig(i) * np.tanh(g)
+        h = _sig(o) * np.tanh(c)
+        hs.append(h)
+    return np.stack(hs).astype(x.dtype)
+
+
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
+    """The GRU equations one step at a time (PyTorch's placement of b_hn); hs (T, B, H)."""
+    h, hs = h0.astype(np.float64), []
+    for xt in x.astype(np.float64):
+        xr, xz, xn = np.split(xt @ w_ih.T + b_ih, 3, axis=1)
+        hr, hz, hn = np.split(h @ w_hh.T + b_hh, 3, axis=1)
+        r, z = _sig(xr + hr), _sig(xz + hz)
+        n = np.tanh(xn + r * hn)
+        h = (1 - z) * n + z * h
+        hs.append(h)
+    return np.stack(hs).astype(x.dtype)
+
+
+def recurrent_backward_by_autodiff(kind, dhs, *inputs):
+    """The oracle for the hand-written backward through time: the same equations written
+    with minisnip's elementary ops, differentiated by the engine (itself gradient-checked)."""
+    from ..tensor import Tensor
+    from ..ops import cat, stack
+    ts = [Tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in inputs]
+    if kind == "lstm":
+        x, h, c, w_ih, w_hh, b_ih, b_hh = ts
+    else:
+        x, h, w_ih, w_hh, b_ih, b_hh = ts
+    hid = w_hh.shape[1]
+    outs = []
+    for t in range(x.shape[0]):
+        xt = x[t]
+        if kind == "lstm":
+            pre = xt @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+            i, f = pre[:, :hid].sigmoid(), pre[:, hid:2 * hid].sigmoid()
+            g, o = pre[:, 2 * hid:3 * hid].tanh(), pre[:, 3 * hid:].sigmoid()
+            c = f * c + i * g
+            h = o * c.tanh()
+        else:
+            xw, hw = xt @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+            r = (xw[:, :hid] + hw[:, :hid]).sigmoid()
+            z = (xw[:, hid:2 * hid] + hw[:, hid:2 * hid]).sigmoid()
+            n = (xw[:, 2 * hid:] + r * hw[:, 2 * hid:]).tanh()
+            h = (1 - z) * n + z * h
+        outs.append(h)
+    (stack(outs, 0) * Tensor(np.asarray(dhs, np.float64))).sum().backward()
+    return tuple(t.grad for t in ts)

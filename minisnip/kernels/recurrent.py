@@ -1,0 +1,230 @@
+"""LSTM and GRU over a whole sequence, forward and backward through time (PyTorch's equations
+and gate order, so weights can be exchanged with PyTorch). Sequences are time-major (T, B, D).
+
+LSTM (gates stacked i, f, g, o in W_ih (4H, D), W_hh (4H, H)):
+    i = s(W_ii x + b_ii + W_hi h + b_hi)      f = s(W_if x + b_if + W_hf h + b_hf)
+    g = tanh(W_ig x + b_ig + W_hg h + b_hg)   o = s(W_io x + b_io + W_ho h + b_ho)
+    c' = f * c + i * g                        h' = o * tanh(c')
+GRU (gates stacked r, z, n in W_ih (3H, D), W_hh (3H, H); note where b_hn sits):
+    r = s(W_ir x + b_ir + W_hr h + b_hr)      z = s(W_iz x + b_iz + W_hz h + b_hz)
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+    h' = (1 - z) * n + z * h
+
+Performance contract
+--------------------
+* The input projections of all T steps are ONE product (T*B, D) @ (D, G*H) before the loop;
+  in the backward the weight gradients and the input gradient are ONE product each after it.
+* Per step: one (B, H) @ (H, G*H) product with W_hh^T packed ONCE for the whole sequence
+  (``matmul.pack_columns``), then one fused kernel for all the gate arithmetic of the step
+  (nonlinearities, cell update, and in the backward every gate's local derivative),
+  parallel over the batch rows. So a step is two kernel calls instead of dozens of ops.
+* Deterministic: every output element is computed by one thread in a fixed order.
+* O(T B G H (D + H)) flops; memory O(T B G H) for what the backward needs.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from . import matmul as _matmul
+
+
+def _mm(a, b):
+    from .. import config
+    if config.matmul_backend == "blas":
+        return a @ b
+    return _matmul.matmul(a, b)
+
+
+class _Packed:
+    """A right-hand operand used at every time step, packed once for the matmul kernel."""
+
+    def __init__(self, b):
+        from .. import config
+        self.blas = config.matmul_backend == "blas"
+        self.b = np.ascontiguousarray(b) if self.blas else None
+        self.packed = None if self.blas else _matmul.pack_columns(b)
+        self.n = b.shape[1]
+
+    def left_multiply(self, a):
+        return a @ self.b if self.blas else _matmul.tiles(a, self.packed, self.n)
+
+
+@njit(cache=True, fastmath={"contract"})
+def _sigmoid(v):
+    return 1.0 / (1.0 + np.exp(-v)) if v >= 0 else np.exp(v) / (1.0 + np.exp(v))
+
+
+# ------------------------------------------------------------------------------- LSTM
+@njit(cache=True, parallel=True)
+def lstm_cell_forward(pre, c_prev, gates, c_out, h_out):
+    """One step: pre (B, 4H) pre-activations -> gates (B, 4H) = [i, f, g, o] activated,
+    c_out = f * c_prev + i * g, h_out = o * tanh(c_out). Parallel over batch rows."""
+    b, h4 = pre.shape
+    hid = h4 // 4
+    for r in prange(b):
+        for j in range(hid):
+            i = _sigmoid(pre[r, j])
+            f = _sigmoid(pre[r, hid + j])
+            g = np.tanh(pre[r, 2 * hid + j])
+            o = _sigmoid(pre[r, 3 * hid + j])
+            c = f * c_prev[r, j] + i * g
+            gates[r, j] = i
+            gates[r, hid + j] = f
+            gates[r, 2 * hid + j] = g
+            gates[r, 3 * hid + j] = o
+            c_out[r, j] = c
+            h_out[r, j] = o * np.tanh(c)
+
+
+@njit(cache=True, parallel=True)
+def lstm_cell_backward(dh, dc_next, gates, c, c_prev, dpre, dc_prev):
+    """Backward of one step: from dL/dh_t (dh) and dL/dc_t from the future (dc_next) to
+    dL/dpre (B, 4H) and dL/dc_{t-1}. Parallel over batch rows."""
+    b, h4 = gates.shape
+    hid = h4 // 4
+    for r in prange(b):
+        for j in range(hid):
+            i = gates[r, j]
+            f = gates[r, hid + j]
+            g = gates[r, 2 * hid + j]
+            o = gates[r, 3 * hid + j]
+            tc = np.tanh(c[r, j])
+            d_h = dh[r, j]
+            dc = d_h * o * (1.0 - tc * tc) + dc_next[r, j]
+            dpre[r, j] = dc * g * i * (1.0 - i)
+            dpre[r, hid + j] = dc * c_prev[r, j] * f * (1.0 - f)
+            dpre[r, 2 * hid + j] = dc * i * (1.0 - g * g)
+            dpre[r, 3 * hid + j] = d_h * tc * o * (1.0 - o)
+            dc_prev[r, j] = dc * f
+
+
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """Returns ``(hs (T, B, H), saved)``; ``saved`` is what ``lstm_backward`` needs."""
+    t_len, batch, d = x.shape
+    hid = w_hh.shape[1]
+    dtype = x.dtype
+    xw = _mm(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 4 * hid)
+    xw += b_ih + b_hh
+    w_hh_t = _Packed(w_hh.T)
+    hs = np.empty((t_len, batch, hid), dtype)
+    cs = np.empty((t_len, batch, hid), dtype)
+    gates = np.empty((t_len, batch, 4 * hid), dtype)
+    h, c = np.ascontiguousarray(h0, dtype), np.ascontiguousarray(c0, dtype)
+    for t in range(t_len):
+        pre = xw[t] + w_hh_t.left_multiply(h)
+        lstm_cell_forward(pre, c, gates[t], cs[t], hs[t])
+        h, c = hs[t], cs[t]
+    return hs, (x, h0, c0, w_ih, w_hh, hs, cs, gates)
+
+
+def lstm_backward(dhs, saved):
+    """Gradients (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh) from dL/dhs (T, B, H)."""
+    x, h0, c0, w_ih, w_hh, hs, cs, gates = saved
+    t_len, batch, d = x.shape
+    hid = w_hh.shape[1]
+    dtype = x.dtype
+    w_hh_packed = _Packed(w_hh)
+    dpre = np.empty((t_len, batch, 4 * hid), dtype)
+    dh_next = np.zeros((batch, hid), dtype)
+    dc_next = np.zeros((batch, hid), dtype)
+    dc_prev = np.empty((batch, hid), dtype)
+    for t in range(t_len - 1, -1, -1):
+        dh = dhs[t] + dh_next
+        c_prev = cs[t - 1] if t > 0 else np.ascontiguousarray(c0, dtype)
+        lstm_cell_backward(dh, dc_next, gates[t], cs[t], c_prev, dpre[t], dc_prev)
+        dh_next = w_hh_packed.left_multiply(dpre[t])
+        dc_next, dc_prev = dc_prev, dc_next
+    flat = dpre.reshape(t_len * batch, 4 * hid)
+    h_prev = np.concatenate([np.asarray(h0, dtype)[None], hs[:-1]]).reshape(t_len * batch, hid)
+    dw_ih = _mm(flat.T, x.reshape(t_len * batch, d))
+    dw_hh = _mm(flat.T, h_prev)
+    db = flat.sum(axis=0)
+    dx = _mm(flat, w_ih).reshape(t_len, batch, d)
+    return dx, dh_next, dc_next, dw_ih, dw_hh, db, db.copy()
+
+
+# -------------------------------------------------------------------------------- GRU
+@njit(cache=True, parallel=True)
+def gru_cell_forward(xw, hw, h_prev, gates, h_out):
+    """One step: xw = x W_ih^T + b_ih and hw = h W_hh^T + b_hh, both (B, 3H) ->
+    gates (B, 3H) = [r, z, n] activated, h_out = (1 - z) * n + z * h_prev."""
+    b, h3 = xw.shape
+    hid = h3 // 3
+    for row in prange(b):
+        for j in range(hid):
+            r = _sigmoid(xw[row, j] + hw[row, j])
+            z = _sigmoid(xw[row, hid + j] + hw[row, hid + j])
+            n = np.tanh(xw[row, 2 * hid + j] + r * hw[row, 2 * hid + j])
+            gates[row, j] = r
+            gates[row, hid + j] = z
+            gates[row, 2 * hid + j] = n
+            h_out[row, j] = (1.0 - z) * n + z * h_prev[row, j]
+
+
+@njit(cache=True, parallel=True)
+def gru_cell_backward(dh, gates, hw, h_prev, dxw, dhw, dh_direct):
+    """Backward of one step: dL/dh_t -> dL/dxw (B, 3H), dL/dhw (B, 3H), and the part of
+    dL/dh_{t-1} that flows through z * h (the rest flows through dhw @ W_hh)."""
+    b, h3 = gates.shape
+    hid = h3 // 3
+    for row in prange(b):
+        for j in range(hid):
+            r = gates[row, j]
+            z = gates[row, hid + j]
+            n = gates[row, 2 * hid + j]
+            d = dh[row, j]
+            dn = d * (1.0 - z) * (1.0 - n * n)
+            dz = d * (h_prev[row, j] - n) * z * (1.0 - z)
+            dr = dn * hw[row, 2 * hid + j] * r * (1.0 - r)
+            dxw[row, j] = dr
+            dxw[row, hid + j] = dz
+            dxw[row, 2 * hid + j] = dn
+            dhw[row, j] = dr
+            dhw[row, hid + j] = dz
+            dhw[row, 2 * hid + j] = dn * r
+            dh_direct[row, j] = d * z
+
+
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
+    t_len, batch, d = x.shape
+    hid = w_hh.shape[1]
+    dtype = x.dtype
+    xw = _mm(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 3 * hid)
+    xw += b_ih
+    w_hh_t = _Packed(w_hh.T)
+    hs = np.empty((t_len, batch, hid), dtype)
+    gates = np.empty((t_len, batch, 3 * hid), dtype)
+    hws = np.empty((t_len, batch, 3 * hid), dtype)
+    h = np.ascontiguousarray(h0, dtype)
+    for t in range(t_len):
+        hws[t] = w_hh_t.left_multiply(h) + b_hh
+        gru_cell_forward(xw[t], hws[t], h, gates[t], hs[t])
+        h = hs[t]
+    return hs, (x, h0, w_ih, w_hh, hs, gates, hws)
+
+
+def gru_backward(dhs, saved):
+    """Gradients (dx, dh0, dw_ih, dw_hh, db_ih, db_hh) from dL/dhs (T, B, H)."""
+    x, h0, w_ih, w_hh, hs, gates, hws = saved
+    t_len, batch, d = x.shape
+    hid = w_hh.shape[1]
+    dtype = x.dtype
+    w_hh_packed = _Packed(w_hh)
+    dxw = np.empty((t_len, batch, 3 * hid), dtype)
+    dhw = np.empty((t_len, batch, 3 * hid), dtype)
+    dh_direct = np.empty((batch, hid), dtype)
+    dh_next = np.zeros((batch, hid), dtype)
+    h0 = np.ascontiguousarray(h0, dtype)
+    for t in range(t_len - 1, -1, -1):
+        dh = dhs[t] + dh_next
+        h_prev = hs[t - 1] if t > 0 else h0
+        gru_cell_backward(dh, gates[t], hws[t], h_prev, dxw[t], dhw[t], dh_direct)
+        dh_next = dh_direct + w_hh_packed.left_multiply(dhw[t])
+    fx = dxw.reshape(t_len * batch, 3 * hid)
+    fh = dhw.reshape(t_len * batch, 3 * hid)
+    h_prev_all = np.concatenate([h0[None], hs[:-1]]).reshape(t_len * batch, hid)
+    dw_ih = _mm(fx.T, x.reshape(t_len * batch, d))
+    dw_hh = _mm(fh.T, h_prev_all)
+    dx = _mm(fx, w_ih).reshape(t_len, batch, d)
+    return dx, dh_next, dw_ih, dw_hh, fx.sum(axis=0), fh.sum(axis=0)
