@@ -1,0 +1,42 @@
+"""Gradient-check cases for the fused LSTM and GRU (several steps, batch > 1, hidden > 1,
+every input: x, h0 (and c0), both weight matrices, both biases)."""
+from minisnip import functional as F
+from minisnip.ops import GRU, LSTM
+
+from . import gradcheck_case
+
+
+@gradcheck_case(LSTM)
+def lstm_all_inputs(rng):
+    t, b, d, h = 4, 3, 2, 3
+    return (lambda *a: F.lstm(*a)), [
+        rng.standard_normal((t, b, d)), rng.standard_normal((b, h)), rng.standard_normal((b, h)),
+        rng.standard_normal((4 * h, d)) * 0.5, rng.standard_normal((4 * h, h)) * 0.5,
+        rng.standard_normal(4 * h) * 0.5, rng.standard_normal(4 * h) * 0.5]
+
+
+@gradcheck_case(LSTM)
+def lstm_longer_random_directions(rng):
+    t, b, d, h = 7, 2, 5, 6
+    return (lambda *a: F.lstm(*a)), [
+        rng.standard_normal((t, b, d)), rng.standard_normal((b, h)), rng.standard_normal((b, h)),
+        rng.standard_normal((4 * h, d)) * 0.4, rng.standard_normal((4 * h, h)) * 0.4,
+        rng.standard_normal(4 * h) * 0.3, rng.standard_normal(4 * h) * 0.3]
+
+
+@gradcheck_case(GRU)
+def gru_all_inputs(rng):
+    t, b, d, h = 4, 3, 2, 3
+    return (lambda *a: F.gru(*a)), [
+        rng.standard_normal((t, b, d)), rng.standard_normal((b, h)),
+        rng.standard_normal((3 * h, d)) * 0.5, rng.standard_normal((3 * h, h)) * 0.5,
+        rng.standard_normal(3 * h) * 0.5, rng.standard_normal(3 * h) * 0.5]
+
+
+@gradcheck_case(GRU)
+def gru_longer_random_directions(rng):
+    t, b, d, h = 7, 2, 5, 6
+    return (lambda *a: F.gru(*a)), [
+        rng.standard_normal((t, b, d)), rng.standard_normal((b, h)),
+        rng.standard_normal((3 * h, d)) * 0.4, rng.standard_normal((3 * h, h)) * 0.4,
+        rng.standard_normal(3 * h) * 0.3, rng.standard_normal(3 * h) * 0.3]

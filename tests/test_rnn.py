@@ -1,0 +1,157 @@
+"""LSTM/GRU kernels against their oracles; layers, models, initialization; SNIP on RNNs."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from minisnip import Tensor, functional as F, nn, optim
+from minisnip.kernels import recurrent, reference
+from minisnip.models import build_model, model_info
+from minisnip.nn import init
+from minisnip.snip import connection_sensitivity, prune
+
+
+@st.composite
+def problem(draw, gates):
+    t, b, d, h = (draw(st.integers(1, 5)) for _ in range(4))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    arrays = [rng.standard_normal((t, b, d)), rng.standard_normal((b, h))]
+    if gates == 4:
+        arrays.append(rng.standard_normal((b, h)))
+    arrays += [rng.standard_normal((gates * h, d)) * 0.5, rng.standard_normal((gates * h, h)) * 0.5,
+               rng.standard_normal(gates * h) * 0.5, rng.standard_normal(gates * h) * 0.5]
+    return [a.astype(dtype) for a in arrays], rng.standard_normal((t, b, h)).astype(dtype)
+
+
+def _tol(dtype):
+    return dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+
+
+@given(p=problem(4))
+def test_lstm_kernels_match_oracles(p):
+    inputs, dhs = p
+    hs, saved = recurrent.lstm_forward(*inputs)
+    np.testing.assert_allclose(hs, reference.lstm_forward(*inputs), **_tol(hs.dtype))
+    got = recurrent.lstm_backward(dhs, saved)
+    want = reference.recurrent_backward_by_autodiff("lstm", dhs, *inputs)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, **_tol(hs.dtype))
+
+
+@given(p=problem(3))
+def test_gru_kernels_match_oracles(p):
+    inputs, dhs = p
+    hs, saved = recurrent.gru_forward(*inputs)
+    np.testing.assert_allclose(hs, reference.gru_forward(*inputs), **_tol(hs.dtype))
+    got = recurrent.gru_backward(dhs, saved)
+    want = reference.recurrent_backward_by_autodiff("gru", dhs, *inputs)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, **_tol(hs.dtype))
+
+
+def test_blas_backend_gives_the_same_sequence(rng):
+    import minisnip
+    inputs = [rng.standard_normal(s) for s in [(3, 2, 4), (2, 5), (2, 5), (20, 4), (20, 5), (20,), (20,)]]
+    a, _ = recurrent.lstm_forward(*inputs)
+    minisnip.config.set_matmul_backend("blas")
+    try:
+        b, _ = recurrent.lstm_forward(*inputs)
+    finally:
+        minisnip.config.set_matmul_backend("numba")
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_layer_names_shapes_and_errors():
+    lstm = nn.LSTM(28, 16)
+    assert [n for n, _ in lstm.named_parameters()] == ["weight_ih_l0", "weight_hh_l0",
+                                                        "bias_ih_l0", "bias_hh_l0"]
+    assert lstm.weight_ih_l0.shape == (64, 28) and lstm.c_hh.shape == (64, 16)
+    assert "weight_hh_l0_mask" in lstm.state_dict()
+    out, h_n = lstm(Tensor(np.ones((3, 5, 28))))
+    assert out.shape == (3, 5, 16) and h_n.shape == (1, 3, 16)
+    with pytest.raises(ValueError, match=r"expected input \(B, T, D\) with D = 28"):
+        lstm(Tensor(np.ones((3, 5, 27))))
+    gru = nn.GRU(4, 6, batch_first=False)
+    out, _ = gru(Tensor(np.ones((5, 2, 4))))
+    assert out.shape == (5, 2, 6)
+
+
+@pytest.mark.parametrize("name", ["lstm-s", "lstm-b", "gru-s", "gru-b"])
+def test_parameter_counts_match_the_paper(name):
+    count = build_model(name).num_parameters()
+    expected = model_info(name)["paper_params"]
+    assert abs(count - expected) <= 0.01 * expected
+
+
+@pytest.mark.parametrize("scheme,var", [("rn", lambda fi, fo: 0.01),
+                                        ("tn", lambda fi, fo: 0.01 * 0.7737),
+                                        ("vs-x", lambda fi, fo: 2 / (fi + fo)),
+                                        ("vs-h", lambda fi, fo: 2 / fi)])
+@pytest.mark.parametrize("cell", [nn.LSTM, nn.GRU])
+def test_init_variance_of_recurrent_matrices(scheme, var, cell):
+    """Every Table 3 scheme applies to the recurrent matrices; fans are per gate block."""
+    layer = cell(64, 256)
+    init.initialize(layer, scheme, rng=0)
+    for w, fan_in in ((layer.weight_ih_l0, 64), (layer.weight_hh_l0, 256)):
+        v = w.data.astype(np.float64).var()
+        assert abs(v / var(fan_in, 256) - 1) < 0.03, (w.shape, v)
+    assert np.all(layer.bias_ih_l0.data == 0)
+
+
+def _small(cell, seed):
+    rng = np.random.default_rng(seed)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = (nn.LSTM if cell == "lstm" else nn.GRU)(3, 4, dtype=np.float64)
+            self.fc = nn.Linear(4, 2, dtype=np.float64)
+
+        def forward(self, x):
+            return self.fc(self.rnn(x)[1][0])
+
+    model = Net()
+    init.initialize(model, "vs-x", rng=rng)
+    return model, rng.standard_normal((3, 5, 3)), rng.integers(0, 2, 3)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_snip_on_recurrent_nets(cell):
+    """c.grad = w * dL/dw at c = 1, and g matches finite differences of L in c (Eq. 5); the
+    masks are shared by all time steps, so g sums each connection's effect over time."""
+    model, x, y = _small(cell, 0)
+    sens = connection_sensitivity(model, x, y)
+    F.cross_entropy(model(Tensor(x)), y).backward()
+    for g, (name, w, c) in zip(sens.g, model.named_masks()):
+        np.testing.assert_allclose(g, w.data * w.grad, rtol=1e-9, atol=1e-13)
+        for j in list(np.ndindex(c.shape))[::7]:
+            values = []
+            for delta in (1e-6, -1e-6):
+                c.data[j] = 1 + delta
+                values.append(F.cross_entropy(model(Tensor(x)), y).item())
+            c.data[j] = 1
+            assert abs((values[0] - values[1]) / 2e-6 - g[j]) < 1e-7, name
+
+
+@pytest.mark.parametrize("name", ["lstm-s", "gru-s"])
+def test_models_prune_report_gates_and_train(name):
+    rng = np.random.default_rng(0)
+    model = build_model(name)
+    init.initialize(model, "vs-x", rng=rng)
+    x = rng.standard_normal((4, 28, 28)).astype(np.float32)
+    y = np.array([0, 1, 2, 3])
+    report = prune(model, x, y, sparsity=0.95)
+    gates = [layer.gates for layer in report.layers if layer.name.startswith("rnn.")]
+    assert len(gates) == 2 and all(g for g in gates)
+    assert report.effective_sparsity is None  # not a plain chain
+    opt = optim.Adam(list(model.parameters()), lr=1e-3)
+    for _ in range(2):
+        loss = F.cross_entropy(model(Tensor(x)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert np.isfinite(loss.item())
+    densities = nn.gate_densities(model.rnn)
+    assert set(densities) == {f"{s}.{g}" for s in ("ih", "hh") for g in model.rnn._gate_names}
+    for _, w, c in model.named_masks():
+        assert np.all(w.data[c.data == 0] == 0)
