@@ -15,45 +15,18 @@ import resource
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.common import machine_info, set_threads, time_calls, write_result  # noqa: E402
+from benchmarks.common import (machine_info, minisnip_step, set_threads, time_calls,  # noqa: E402
+                               torch_step, write_result)
 
 
-def minisnip_step(name, x, y, lr=0.01):
-    import numpy as np
-    import minisnip
-    from minisnip import functional as F, optim
-    from minisnip.models import build_model
-    from minisnip.nn import init
-    model = build_model(name)
-    init.initialize(model, "vs-x", rng=np.random.default_rng(0))
-    opt = optim.SGD(list(model.parameters()), lr=lr, momentum=0.9, weight_decay=5e-4)
-    xt = minisnip.Tensor(x)
-
-    def step():
-        loss = F.cross_entropy(model(xt), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step
-
-
-def torch_lenet5_step(x, y, threads):
+def torch_lenet5(threads):
     import torch
     torch.set_num_threads(threads)
     nn = torch.nn
     model = nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.Conv2d(20, 50, 5),
                           nn.MaxPool2d(2), nn.Flatten(), nn.Linear(800, 500), nn.ReLU(),
                           nn.Linear(500, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    lossf = nn.CrossEntropyLoss()
-
-    def step():
-        loss = lossf(model(xt), yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step
+    return model, list(model.parameters())
 
 
 def conv_throughput(repeats):
@@ -88,9 +61,10 @@ def main():
     x = rng.standard_normal((100, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 100).astype(np.int64)
     results = dict(lenet5={})
-    results["lenet5"]["minisnip"] = time_calls(minisnip_step("lenet5", x, y), args.repeats)
+    results["lenet5"]["minisnip"] = time_calls(minisnip_step("lenet5", x, y)[0], args.repeats)
     try:
-        results["lenet5"]["torch"] = time_calls(torch_lenet5_step(x, y, args.threads), args.repeats)
+        model, params = torch_lenet5(args.threads)
+        results["lenet5"]["torch"] = time_calls(torch_step(model, params, x, y), args.repeats)
         ratio = results["lenet5"]["minisnip"]["median_s"] / results["lenet5"]["torch"]["median_s"]
     except ImportError:
         ratio = float("nan")
@@ -106,7 +80,7 @@ def main():
         xv = rng.standard_normal((128, 3, 32, 32)).astype(np.float32)
         yv = rng.integers(0, 10, 128).astype(np.int64)
         import tracemalloc
-        step = minisnip_step("vgg-like", xv, yv, lr=0.1)
+        step, _ = minisnip_step("vgg-like", xv, yv, lr=0.1)
         tracemalloc.start()
         timing = time_calls(step, repeats=2, warmup=0)
         peak = tracemalloc.get_traced_memory()[1]

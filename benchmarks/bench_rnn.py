@@ -14,26 +14,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.common import machine_info, set_threads, time_calls, write_result  # noqa: E402
-
-
-def minisnip_step(name, x, y):
-    import numpy as np
-    import minisnip
-    from minisnip import functional as F, optim
-    from minisnip.models import build_model
-    from minisnip.nn import init
-    model = build_model(name)
-    init.initialize(model, "vs-x", rng=np.random.default_rng(0))
-    opt = optim.Adam(list(model.parameters()), lr=1e-3)
-    xt = minisnip.Tensor(x)
-
-    def step():
-        loss = F.cross_entropy(model(xt), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step, model
+from benchmarks.common import (machine_info, minisnip_step, set_threads, time_calls,  # noqa: E402
+                               torch_step, write_result)
 
 
 class _TorchSeq:
@@ -47,22 +29,6 @@ class _TorchSeq:
     def __call__(self, x):
         out, _ = self.rnn(self.proj(x))
         return self.fc(out[:, -1])
-
-
-def torch_step(cell, x, y, threads):
-    import torch
-    torch.set_num_threads(threads)
-    model = _TorchSeq(cell, 128, torch)
-    opt = torch.optim.Adam(model.params, lr=1e-3)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    lossf = torch.nn.CrossEntropyLoss()
-
-    def step():
-        loss = lossf(model(xt), yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step
 
 
 def check_against_torch(name, model, x, y):
@@ -80,6 +46,7 @@ def check_against_torch(name, model, x, y):
                          *[(f"fc.{k}", v) for k, v in tm.fc.named_parameters()]]:
             p.copy_(torch.from_numpy(state[tname].astype(np.float32)))
     xs, ys = x[:8], y[:8]
+    model.zero_grad()  # the timed steps left their gradients behind
     ours = model(minisnip.Tensor(xs))
     theirs = tm(torch.from_numpy(xs))
     F.cross_entropy(ours, ys).backward()
@@ -104,10 +71,13 @@ def main():
     y = rng.integers(0, 10, 100).astype(np.int64)
     results = {}
     for name in ("lstm-s", "gru-s"):
-        step, model = minisnip_step(name, x, y)
+        step, model = minisnip_step(name, x, y, optimizer="adam", lr=1e-3)
         r = dict(minisnip=time_calls(step, args.repeats))
         try:
-            r["torch"] = time_calls(torch_step(name.split("-")[0], x, y, args.threads), args.repeats)
+            import torch
+            torch.set_num_threads(args.threads)
+            tm = _TorchSeq(name.split("-")[0], 128, torch)
+            r["torch"] = time_calls(torch_step(tm, tm.params, x, y, "adam", 1e-3), args.repeats)
             r["ratio_to_torch"] = r["minisnip"]["median_s"] / r["torch"]["median_s"]
             r["agreement"] = check_against_torch(name, model, x, y)
         except ImportError:

@@ -13,48 +13,17 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.common import machine_info, set_threads, time_calls, write_result  # noqa: E402
+from benchmarks.common import (machine_info, minisnip_step, set_threads, time_calls,  # noqa: E402
+                               torch_step, write_result)
 
 
-def minisnip_step(backend: str, x, y, sparsity=None):
-    import numpy as np
-    import minisnip
-    from minisnip import functional as F, optim
-    from minisnip.models import build_model
-    from minisnip.nn import init
-    minisnip.config.set_matmul_backend(backend)
-    model = build_model("lenet300")
-    init.initialize(model, "vs-x", rng=np.random.default_rng(0))
-    if sparsity:
-        from minisnip.snip import prune
-        prune(model, x, y, sparsity)
-    opt = optim.SGD(list(model.parameters()), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    xt = minisnip.Tensor(x)
-
-    def step():
-        loss = F.cross_entropy(model(xt), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step
-
-
-def torch_step(x, y, threads):
+def torch_lenet300(threads):
     import torch
     torch.set_num_threads(threads)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 300), torch.nn.ReLU(),
-                                torch.nn.Linear(300, 100), torch.nn.ReLU(),
-                                torch.nn.Linear(100, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    lossf = torch.nn.CrossEntropyLoss()
-
-    def step():
-        loss = lossf(model(xt), yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(),
+                          nn.Linear(100, 10))
+    return model, list(model.parameters())
 
 
 def main():
@@ -72,10 +41,15 @@ def main():
 
     results = {}
     backends = ["numba", "blas"] if args.backend == "both" else [args.backend]
+    import minisnip
     for backend in backends:
-        results[f"minisnip-{backend}"] = time_calls(minisnip_step(backend, x, y), args.repeats)
+        minisnip.config.set_matmul_backend(backend)
+        step, _ = minisnip_step("lenet300", x, y)
+        results[f"minisnip-{backend}"] = time_calls(step, args.repeats)
+    minisnip.config.set_matmul_backend("numba")
     try:
-        results["torch"] = time_calls(torch_step(x, y, args.threads), args.repeats)
+        model, params = torch_lenet300(args.threads)
+        results["torch"] = time_calls(torch_step(model, params, x, y), args.repeats)
     except ImportError:
         print("PyTorch is not installed: no comparison (pip install torch==2.13.0)")
 

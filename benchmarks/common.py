@@ -63,3 +63,46 @@ def set_threads(threads: int) -> None:
     """Pin every thread pool (Numba, OpenBLAS, PyTorch) to ``threads``; call before imports run."""
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
+
+
+def minisnip_step(model_name: str, x, y, optimizer: str = "sgd", lr: float = 0.01,
+                  sparsity=None, init_scheme: str = "vs-x"):
+    """A closure running one minisnip training step (forward, backward, update) of
+    ``model_name`` on the fixed batch ``(x, y)``; returns ``(step, model)``."""
+    import numpy as np
+    import minisnip
+    from minisnip import functional as F, optim
+    from minisnip.models import build_model
+    from minisnip.nn import init
+    model = build_model(model_name)
+    init.initialize(model, init_scheme, rng=np.random.default_rng(0))
+    if sparsity:
+        from minisnip.snip import prune
+        prune(model, x, y, sparsity)
+    params = list(model.parameters())
+    opt = (optim.Adam(params, lr=lr) if optimizer == "adam"
+           else optim.SGD(params, lr=lr, momentum=0.9, weight_decay=5e-4))
+    xt = minisnip.Tensor(x)
+
+    def step():
+        loss = F.cross_entropy(model(xt), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step, model
+
+
+def torch_step(model, params, x, y, optimizer: str = "sgd", lr: float = 0.01):
+    """The same for a PyTorch model (callable) with parameter list ``params``."""
+    import torch
+    opt = (torch.optim.Adam(params, lr=lr) if optimizer == "adam"
+           else torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=5e-4))
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    lossf = torch.nn.CrossEntropyLoss()
+
+    def step():
+        loss = lossf(model(xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
