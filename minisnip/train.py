@@ -245,9 +245,9 @@ def run(config: RunConfig, return_model: bool = False):
         history.append(dict(epoch=epoch + 1, lr=lr, loss=loss, train_error=train_err,
                             val_loss=val_loss, val_error=val_err, seconds=seconds,
                             images_per_second=seen / seconds))
-        _log(config, f"epoch {epoch + 1:3d}/{config.epochs}  loss {loss:.4f}  train-err "
-                     f"{train_err:5.2f}%  val-err {val_err:5.2f}%  lr {lr:.4g}  {seconds:6.1f}s  "
-                     f"{seen / seconds:7.0f} img/s")
+        _log(config, f"epoch {epoch + 1:3d}/{config.epochs}  loss {loss:.4f}  train-acc "
+                     f"{100 - train_err:5.2f}%  val-acc {100 - val_err:5.2f}%  lr {lr:.4g}  "
+                     f"{seconds:6.1f}s  {seen / seconds:7.0f} img/s")
         if config.checkpoint:
             ckpt.save(config.checkpoint, model, optimizer, scheduler, epoch=epoch + 1,
                       extra=dict(history=history, pruning=record.get("pruning"),
