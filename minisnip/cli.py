@@ -104,12 +104,14 @@ def cmd_train(args) -> int:
 def cmd_prune(args) -> int:
     import numpy as np
     from .snip import prune
-    from .train import build_initialized_model, prepare_data, pruning_batch, write_json
+    from .train import (build_initialized_model, check_fits, prepare_data, pruning_batch,
+                        write_json)
     if args.sparsity is None:
         raise ValueError("minisnip prune needs --sparsity (for example --sparsity 0.95)")
     config = _config_from(args).resolved()
     data = prepare_data(config)
     model = build_initialized_model(config, data.num_classes)
+    check_fits(model, config, data)
     xp, yp = pruning_batch(config, data)
     report = prune(model, xp, yp, config.sparsity, method=config.pruner,
                    rng=np.random.default_rng([config.seed, 2]))
@@ -168,7 +170,7 @@ def main(argv=None) -> int:
                "experiment": cmd_experiment}[args.command]
     try:
         return handler(args)
-    except (ValueError, FileNotFoundError, TypeError) as error:
+    except (ValueError, FileNotFoundError, TypeError, FloatingPointError) as error:
         if os.environ.get("MINISNIP_TRACEBACK"):
             raise
         print(f"minisnip {args.command}: error: {error}", file=sys.stderr)

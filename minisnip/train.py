@@ -178,6 +178,21 @@ def build_initialized_model(config: RunConfig, num_classes: int):
     return model
 
 
+def check_fits(model, config: RunConfig, data) -> None:
+    """One forward pass on two images, so that a model/data-set mismatch is reported before
+    any work, naming both (and not as a shape error from deep inside a layer)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            model(Tensor(data.x_train[:2]))
+    except ValueError as error:
+        raise ValueError(f"--model {config.model} cannot take the {config.dataset} inputs (one "
+                         f"sample has shape {data.x_train.shape[1:]}): {error}") from None
+    finally:
+        model.train(was_training)
+
+
 def pruning_batch(config: RunConfig, data):
     """The one mini-batch SNIP looks at: ``prune_batch`` training images chosen by the seed."""
     rng = np.random.default_rng([config.seed, 1])
@@ -199,6 +214,7 @@ def run(config: RunConfig, return_model: bool = False):
     started = time.perf_counter()
     data = prepare_data(config)
     model = build_initialized_model(config, data.num_classes)
+    check_fits(model, config, data)
     optimizer, scheduler = build_optimizer(config, model)
     record = dict(model=config.model, dataset=config.dataset, seed=config.seed,
                   epochs=config.epochs, config=dataclasses.asdict(config),

@@ -51,6 +51,7 @@ def test_prune_command_writes_masks(tmp_path):
     (["--lr", "-1"], "learning rate must be > 0"),
     (["--model", "lenet9000"], "unknown model 'lenet9000'"),
     (["--dataset", "mnist", "--data-dir", "/nonexistent"], "/nonexistent"),
+    (["--model", "alexnet-s"], "--model alexnet-s cannot take the fashion-mini inputs"),
 ])
 def test_bad_input_gives_a_clear_error(args, match, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
