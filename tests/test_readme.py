@@ -1,0 +1,13 @@
+"""The README's Python example runs as written."""
+import pathlib
+import re
+
+
+def test_readme_python_example_runs(capsys):
+    text = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks, "README has no Python example"
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert "fc1.weight" in capsys.readouterr().out
