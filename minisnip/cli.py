@@ -6,6 +6,7 @@
     minisnip demo                 # SNIP at 95% on LeNet-300-100, trained on the bundled data
     minisnip models               # the paper's networks and their parameter counts
     minisnip experiment lenet300-fashion   # one of the paper's tables, resumable
+    minisnip figure2                       # the paper's Figure 2, per class
 """
 from __future__ import annotations
 
@@ -71,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
 
     sub.add_parser("models", help="list the paper's networks with their parameter counts")
+
+    p = sub.add_parser("figure2", help="the paper's Figure 2: what SNIP keeps, per class")
+    p.add_argument("--dataset", default="fashion-mnist")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--download", action="store_true")
+    p.add_argument("--sparsity", type=float, default=0.95)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/figure2")
 
     p = sub.add_parser("experiment", help="run (or continue) one of the paper's experiments")
     p.add_argument("name", help="lenet300-fashion | lenet5-fashion | rnn-fashion")
@@ -156,6 +165,14 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_figure2(args) -> int:
+    from .experiments.figure2 import figure2
+    path = figure2(args.out, args.dataset, args.data_dir, args.sparsity, seed=args.seed,
+                   download=args.download)
+    print(f"wrote {path} and its data beside it (.json)")
+    return 0
+
+
 def cmd_experiment(args) -> int:
     from .experiments import run_experiment
     run_experiment(args.name, out=args.out, data_dir=args.data_dir, epochs=args.epochs,
@@ -167,7 +184,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     handler = {"train": cmd_train, "prune": cmd_prune, "demo": cmd_demo,
                "models": cmd_models,
-               "experiment": cmd_experiment}[args.command]
+               "experiment": cmd_experiment, "figure2": cmd_figure2}[args.command]
     try:
         return handler(args)
     except (ValueError, FileNotFoundError, TypeError, FloatingPointError) as error:

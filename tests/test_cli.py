@@ -71,3 +71,12 @@ def test_corrupt_checkpoint_on_resume_is_a_clear_error(tmp_path, capsys):
 def test_models_lists_lenet300(capsys):
     assert main(["models"]) == 0
     assert "lenet300" in capsys.readouterr().out
+
+
+def test_figure2_writes_picture_and_data(tmp_path):
+    assert main(["figure2", "--dataset", "fashion-mini", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "figure2_fashion-mini.png").stat().st_size > 10_000
+    data = json.loads((tmp_path / "figure2_fashion-mini.json").read_text())
+    picture = np.array(data["kept_fraction_per_pixel"]["Trouser"])
+    assert picture.shape == (28, 28) and 0 < picture.mean() < 0.1  # fc1 keeps under 5%
+    assert picture.max() > 2 * picture.min()  # pixels are kept unevenly: that is the figure
