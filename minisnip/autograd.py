@@ -128,7 +128,7 @@ class Function:
         out = cls.forward(ctx, *arrays, **options)
         if _DEBUG:
             _debug_line(cls.__name__, "forward", arrays, out, start)
-        result = Tensor(out, requires_grad=record, _copy=False)
+        result = Tensor(out, requires_grad=record)
         if record:
             parents = tuple(x if isinstance(x, Tensor) and x.requires_grad else None for x in inputs)
             result._node = Node(cls, ctx, parents)

@@ -23,7 +23,7 @@ class GradcheckError(AssertionError):
 
 
 def _evaluate(fn, arrays):
-    out = fn(*[Tensor(a, _copy=False) for a in arrays])
+    out = fn(*[Tensor(a) for a in arrays])
     return out.data if isinstance(out, Tensor) else np.asarray(out)
 
 
@@ -42,7 +42,7 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
                             f"float64 inputs (float32 rounding swamps eps = {eps})")
     check = tuple(range(len(arrays))) if check is None else tuple(check)
     rng = np.random.default_rng(seed)
-    tensors = [Tensor(a, requires_grad=(i in check), _copy=False) for i, a in enumerate(arrays)]
+    tensors = [Tensor(a, requires_grad=(i in check)) for i, a in enumerate(arrays)]
     out = fn(*tensors)
     if not isinstance(out, Tensor) or not out.requires_grad:
         raise GradcheckError("gradcheck: fn did not return a Tensor that depends on the inputs")

@@ -24,6 +24,9 @@ def _as_array(data, dtype=None) -> np.ndarray:
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
+    ``Tensor(array)`` wraps a float32/float64 NumPy array without copying it (like
+    ``torch.as_tensor``); ``minisnip.tensor(data)`` always copies.
+
     ``data``           the NumPy array (float32 by default; float64 is preserved)
     ``grad``           d loss / d self after ``backward()`` (a NumPy array), or None
     ``requires_grad``  whether gradients flow to (and are stored for) this tensor
@@ -31,9 +34,8 @@ class Tensor:
 
     __array_priority__ = 100  # so that ndarray + Tensor calls Tensor.__radd__
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None, _copy: bool = True):
-        if _copy or not isinstance(data, np.ndarray):
-            data = _as_array(data, dtype)
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        data = _as_array(data, dtype)
         if requires_grad and data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {data.dtype}")
         self.data: np.ndarray = data
@@ -85,7 +87,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same data (shared, not copied) cut from the graph."""
-        return Tensor(self.data, requires_grad=False, _copy=False)
+        return Tensor(self.data, requires_grad=False)
 
     def retain_grad(self) -> "Tensor":
         self._retain_grad = True
@@ -172,7 +174,10 @@ def _data(x):
 
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """Make a Tensor (a copy of ``data``), like ``torch.tensor``."""
+    """Make a Tensor holding a copy of ``data``, like ``torch.tensor``."""
+    data = getattr(data, "data", data)
+    if isinstance(data, np.ndarray):
+        data = data.copy()
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 

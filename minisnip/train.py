@@ -114,7 +114,7 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> tup
     with no_grad():
         for start in range(0, len(x), batch_size):
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            logits = model(Tensor(xb, _copy=False))
+            logits = model(Tensor(xb))
             total_loss += float(F.cross_entropy(logits, yb).item()) * len(xb)
             wrong += int((logits.data.argmax(axis=1) != yb).sum())
     model.train(was_training)
@@ -128,7 +128,7 @@ def train_epoch(model, optimizer, x, y, *, batch_size, rng, augment: Optional[Ca
     model.train()
     total_loss, wrong, seen = 0.0, 0, 0
     for xb, yb in batches(x, y, batch_size, shuffle=True, rng=rng, augment=augment):
-        logits = model(Tensor(xb, _copy=False))
+        logits = model(Tensor(xb))
         loss = F.cross_entropy(logits, yb)
         optimizer.zero_grad()
         loss.backward()

@@ -86,6 +86,14 @@ def test_dtypes():
     assert b.grad.dtype == np.float64
 
 
+def test_tensor_copies_and_Tensor_wraps():
+    a = np.zeros(3, np.float32)
+    assert minisnip.tensor([1.0, 2.0]).dtype == np.float32
+    copied, wrapped = minisnip.tensor(a), Tensor(a)
+    a[0] = 5
+    assert copied.data[0] == 0 and wrapped.data[0] == 5
+
+
 def test_integer_tensor_cannot_require_grad():
     with pytest.raises(TypeError, match="floating-point"):
         Tensor(np.arange(3), requires_grad=True)
