@@ -9,15 +9,15 @@ DEFAULT_DTYPE = np.float32
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
-    """Floats become float32 unless they already are float64 (kept for gradient checks)."""
+    """float32 by default: Python numbers and lists, and float16 arrays, become float32;
+    float32 and float64 arrays are kept as they are (float64 for gradient checks)."""
     if isinstance(data, Tensor):
         data = data.data
+    from_python = not isinstance(data, (np.ndarray, np.generic))
     array = np.asarray(data, dtype=dtype)
-    if dtype is None and array.dtype.kind == "f" and array.dtype != np.float64:
-        array = array.astype(DEFAULT_DTYPE)
-    elif dtype is None and array.dtype.kind in "iub" and not isinstance(data, np.ndarray):
-        # A Python int/bool/list literal: a float tensor is what a student means by tensor([1, 2]).
-        array = array.astype(DEFAULT_DTYPE)
+    if dtype is None and (from_python or array.dtype == np.float16) and array.dtype.kind in "fiub":
+        if from_python or array.dtype.kind == "f":
+            array = array.astype(DEFAULT_DTYPE)
     return array
 
 
