@@ -9,8 +9,14 @@ import statistics
 import time
 
 
-def time_calls(fn, repeats: int = 50, warmup: int = 3) -> dict:
-    """Time ``fn()``: the first call apart (JIT compile), then the median of warm calls."""
+def time_calls(fn, repeats: int = 50, warmup: int = 3, settle: float = 0.3) -> dict:
+    """Time ``fn()``: the first call apart (JIT compile), then the median of warm calls.
+
+    Sleeps ``settle`` seconds first: OpenBLAS and PyTorch keep their worker threads spinning
+    for a while after a call, and on 2 cores those spinning threads would steal the next
+    measurement's cores (measured: up to 20x slower Numba kernels right after NumPy's @).
+    """
+    time.sleep(settle)
     t0 = time.perf_counter()
     fn()
     first = time.perf_counter() - t0

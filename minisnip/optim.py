@@ -10,6 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import optim as _kernels
+
+_NO_MASK = np.zeros(0, dtype=np.float32)
+
+
+def _flat(array: np.ndarray) -> np.ndarray:
+    """A 1-D view of ``array`` (a copy only if it is not contiguous)."""
+    return np.ascontiguousarray(array).reshape(-1)
+
 
 class Optimizer:
     def __init__(self, params, lr: float):
@@ -24,20 +33,6 @@ class Optimizer:
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None
-
-    def _masked_grad(self, p):
-        """The gradient with pruned entries zeroed, or None if the parameter got none."""
-        g = p.grad
-        if g is None:
-            return None
-        if p.mask is not None:
-            g = g * p.mask.data
-        return g
-
-    @staticmethod
-    def _apply_mask(p):
-        if p.mask is not None:
-            p.data *= p.mask.data
 
     def state_dict(self) -> dict:
         arrays = {f"{i}.{k}": v.copy() for i, s in enumerate(self.state) for k, v in s.items()
@@ -81,22 +76,17 @@ class SGD(Optimizer):
         self.weight_decay, self.nesterov = weight_decay, nesterov
 
     def step(self) -> None:
+        """One update of every parameter that has a gradient (kernels/optim.py sgd_step)."""
         for p, state in zip(self.params, self.state):
-            g = self._masked_grad(p)
-            if g is None:
+            if p.grad is None:
                 continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            if self.momentum:
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = g.astype(p.dtype, copy=True)
-                else:
-                    buf *= self.momentum
-                    buf += (1 - self.dampening) * g
-                g = g + self.momentum * buf if self.nesterov else buf
-            p.data -= self.lr * g
-            self._apply_mask(p)
+            first = self.momentum and "momentum_buffer" not in state
+            if first:
+                state["momentum_buffer"] = np.empty_like(p.data)
+            buf = state.get("momentum_buffer", p.data)  # unused without momentum
+            _kernels.sgd_step(_weights_of(p), _flat(p.grad), buf.reshape(-1), _mask_of(p),
+                              float(self.lr), float(self.momentum), float(self.dampening),
+                              float(self.weight_decay), bool(self.nesterov), bool(first))
 
 
 class Adam(Optimizer):
@@ -110,28 +100,31 @@ class Adam(Optimizer):
         self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
 
     def step(self) -> None:
+        """One update of every parameter that has a gradient (kernels/optim.py adam_step)."""
         b1, b2 = self.betas
         for p, state in zip(self.params, self.state):
-            g = self._masked_grad(p)
-            if g is None:
+            if p.grad is None:
                 continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
             if "exp_avg" not in state:
                 state["exp_avg"] = np.zeros_like(p.data)
                 state["exp_avg_sq"] = np.zeros_like(p.data)
                 state["step"] = 0
-            m, v = state["exp_avg"], state["exp_avg_sq"]
             state["step"] += 1
-            t = state["step"]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
-            step_size = self.lr / (1 - b1 ** t)
-            denom = np.sqrt(v / (1 - b2 ** t)) + self.eps
-            p.data -= (step_size * m / denom).astype(p.dtype, copy=False)
-            self._apply_mask(p)
+            _kernels.adam_step(_weights_of(p), _flat(p.grad), state["exp_avg"].reshape(-1),
+                               state["exp_avg_sq"].reshape(-1), _mask_of(p), float(self.lr),
+                               float(b1), float(b2), float(self.eps), float(self.weight_decay),
+                               int(state["step"]))
+
+
+def _weights_of(p) -> np.ndarray:
+    """A flat view of the parameter's array, updated in place by the kernels."""
+    if not p.data.flags.c_contiguous:
+        p.data = np.ascontiguousarray(p.data)
+    return p.data.reshape(-1)
+
+
+def _mask_of(p) -> np.ndarray:
+    return _flat(p.mask.data) if p.mask is not None else _NO_MASK.astype(p.dtype)
 
 
 class MultiStepLR:

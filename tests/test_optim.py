@@ -89,3 +89,40 @@ def test_optimizer_errors():
         optim.SGD([Parameter(np.zeros(2))], lr=0)
     with pytest.raises(ValueError, match="empty"):
         optim.Adam([])
+
+
+@given(seed=st.integers(0, 1000), masked=st.booleans(), nesterov=st.booleans(),
+       first=st.booleans())
+def test_fused_sgd_kernel_matches_its_oracle(seed, masked, nesterov, first):
+    from minisnip.kernels import optim as kernels, reference
+    rng = np.random.default_rng(seed)
+    w, g, buf = (rng.standard_normal(50) for _ in range(3))
+    mask = (rng.random(50) < 0.5).astype(np.float64) if masked else np.zeros(0)
+    w2, buf2 = w.copy(), buf.copy()
+    kernels.sgd_step(w, g, buf, mask, 0.1, 0.9, 0.0, 5e-4, nesterov, first)
+    reference.sgd_step(w2, g, buf2, mask, 0.1, 0.9, 0.0, 5e-4, nesterov, first)
+    np.testing.assert_allclose(w, w2, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(buf, buf2, rtol=1e-12, atol=1e-15)
+
+
+@given(seed=st.integers(0, 1000), masked=st.booleans(), step=st.integers(1, 50))
+def test_fused_adam_kernel_matches_its_oracle(seed, masked, step):
+    from minisnip.kernels import optim as kernels, reference
+    rng = np.random.default_rng(seed)
+    w, g = rng.standard_normal(40), rng.standard_normal(40)
+    m, v = rng.standard_normal(40), rng.random(40)
+    mask = (rng.random(40) < 0.5).astype(np.float64) if masked else np.zeros(0)
+    w2, m2, v2 = w.copy(), m.copy(), v.copy()
+    kernels.adam_step(w, g, m, v, mask, 1e-3, 0.9, 0.999, 1e-8, 0.01, step)
+    reference.adam_step(w2, g, m2, v2, mask, 1e-3, 0.9, 0.999, 1e-8, 0.01, step)
+    for a, b in ((w, w2), (m, m2), (v, v2)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-15)
+
+
+def test_non_contiguous_parameter_is_still_updated(rng):
+    p = Parameter(rng.standard_normal((4, 3)).astype(np.float32))
+    p.data = p.data.T  # a student reassigns a transposed view
+    before = p.data.copy()
+    p.grad = np.ones((3, 4), np.float32)
+    optim.SGD([p], lr=0.5).step()
+    np.testing.assert_allclose(p.data, before - 0.5)

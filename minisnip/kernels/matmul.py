@@ -130,4 +130,13 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.zeros((m, n), dtype=dtype)
     a = a.astype(dtype, copy=False)
     b = b.astype(dtype, copy=False)
+    if _padded(n, m) < 0.75 * _padded(m, n):
+        # A narrow C (say 100 x 10) would waste most of each 64-wide tile: compute
+        # C^T = B^T A^T instead, whose long side is the tile's width.
+        return np.ascontiguousarray(tiles(b.T, pack_columns(a.T), m).T)
     return tiles(a, pack_columns(b), n)
+
+
+def _padded(m: int, n: int) -> int:
+    """Multiply-adds per k of a product with an (m, n) output, tiles padded to MR x NR."""
+    return (-(-m // MR) * MR) * (-(-n // NR) * NR)

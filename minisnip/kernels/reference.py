@@ -145,3 +145,22 @@ def recurrent_backward_by_autodiff(kind, dhs, *inputs):
         outs.append(h)
     (stack(outs, 0) * Tensor(np.asarray(dhs, np.float64))).sum().backward()
     return tuple(t.grad for t in ts)
+
+
+# ---------------------------------------------------------------------- kernels/optim.py
+def sgd_step(w, g, buf, mask, lr, momentum, dampening, weight_decay, nesterov, first):
+    """The SGD update written with array operations (in place on w and buf)."""
+    c = mask if mask.size else np.ones_like(w)
+    d = g * c + weight_decay * w
+    if momentum:
+        buf[...] = d if first else momentum * buf + (1 - dampening) * d
+        d = d + momentum * buf if nesterov else buf
+    w[...] = (w - lr * d) * c
+
+
+def adam_step(w, g, m, v, mask, lr, beta1, beta2, eps, weight_decay, step):
+    c = mask if mask.size else np.ones_like(w)
+    d = g * c + weight_decay * w
+    m[...] = beta1 * m + (1 - beta1) * d
+    v[...] = beta2 * v + (1 - beta2) * d * d
+    w[...] = (w - lr / (1 - beta1 ** step) * m / (np.sqrt(v / (1 - beta2 ** step)) + eps)) * c
