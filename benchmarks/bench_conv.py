@@ -61,11 +61,17 @@ def main():
     x = rng.standard_normal((100, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 100).astype(np.int64)
     results = dict(lenet5={})
+    import minisnip
     results["lenet5"]["minisnip"] = time_calls(minisnip_step("lenet5", x, y)[0], args.repeats)
+    minisnip.config.set_matmul_backend("blas")
+    results["lenet5"]["minisnip-blas"] = time_calls(minisnip_step("lenet5", x, y)[0], args.repeats)
+    minisnip.config.set_matmul_backend("numba")
     try:
         model, params = torch_lenet5(args.threads)
         results["lenet5"]["torch"] = time_calls(torch_step(model, params, x, y), args.repeats)
         ratio = results["lenet5"]["minisnip"]["median_s"] / results["lenet5"]["torch"]["median_s"]
+        results["lenet5"]["ratio_blas_backend_to_torch"] = (
+            results["lenet5"]["minisnip-blas"]["median_s"] / results["lenet5"]["torch"]["median_s"])
     except ImportError:
         ratio = float("nan")
         print("PyTorch not installed: no comparison")
@@ -74,7 +80,9 @@ def main():
         if isinstance(r, dict):
             print(f"LeNet-5-Caffe step {name:9s} first {r['first_call_s'] * 1e3:8.1f} ms, "
                   f"warm median {r['median_s'] * 1e3:8.2f} ms")
-    print(f"LeNet-5-Caffe step ratio minisnip / PyTorch: {ratio:.2f}x")
+    print(f"LeNet-5-Caffe step ratio minisnip / PyTorch: {ratio:.2f}x (Numba kernels), "
+          f"{results['lenet5'].get('ratio_blas_backend_to_torch', float('nan')):.2f}x "
+          f"(MINISNIP_MATMUL=blas)")
     results["conv_throughput"] = conv_throughput(max(args.repeats // 2, 3))
     if not args.skip_vgg:
         xv = rng.standard_normal((128, 3, 32, 32)).astype(np.float32)

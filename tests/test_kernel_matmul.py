@@ -36,6 +36,25 @@ def test_lenet_shapes_with_transposed_operands(shape, rng):
     np.testing.assert_allclose(kernel.matmul(a, b), reference.matmul(a, b), rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_k_small_output_path(rng, dtype):
+    """A small output with a long k (a convolution's weight gradient) takes the chunked
+    dot-product path; it must agree with the oracle and not depend on the thread count."""
+    a = rng.standard_normal((5, 40_000)).astype(dtype)
+    bt = rng.standard_normal((3, 40_000)).astype(dtype)
+    got = kernel.matmul(a, bt.T)
+    tol = 1e-10 if dtype == np.float64 else 2e-3
+    np.testing.assert_allclose(got, reference.matmul(a, bt.T), rtol=tol, atol=tol * 200)
+    np.testing.assert_array_equal(got, kernel.long_k(a, bt))
+
+
+def test_narrow_output_is_computed_transposed_and_agrees(rng):
+    a = rng.standard_normal((100, 100)).astype(np.float32)
+    b = rng.standard_normal((10, 100)).astype(np.float32).T
+    np.testing.assert_allclose(kernel.matmul(a, b), reference.matmul(a, b), rtol=1e-4, atol=1e-4)
+    assert kernel.matmul(a, b).flags.c_contiguous
+
+
 def test_deterministic(rng):
     a = rng.standard_normal((37, 200)).astype(np.float32)
     b = rng.standard_normal((200, 71)).astype(np.float32)

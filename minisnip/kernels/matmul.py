@@ -112,6 +112,42 @@ def tiles(a, b_packed, n):
     return c
 
 
+KC = 4096  # chunk of k for products with a small output and a long k
+
+
+@njit(cache=True, parallel=True, fastmath={"contract", "reassoc"})
+def long_k(a, bt):
+    """C = A @ B for a small output (M x N) and a long k, from A (M, K) and B^T (N, K), both
+    row-contiguous: each C[i, j] is a dot product. k is cut into fixed chunks of KC that run
+    in parallel (their operands fit in L2), and the partial results are added in chunk order
+    afterwards, so the result does not depend on the thread count. "reassoc" lets LLVM
+    vectorize each dot product; it is fixed at compile time, hence still deterministic.
+    Used for a convolution's weight gradient over a large batch (25 x 20 outputs, k = 57,600:
+    measured 2.1 ms, against 6.7 ms for packing B and running the tile kernel)."""
+    m, k = a.shape
+    n = bt.shape[0]
+    chunks = (k + KC - 1) // KC
+    partial = np.empty((chunks, m, n), dtype=a.dtype)
+    zero = a.dtype.type(0)  # accumulate in the data type: a float64 accumulator measured 20x slower
+    for ch in prange(chunks):
+        k0 = ch * KC
+        k1 = min(k, k0 + KC)
+        for i in range(m):
+            a_row = a[i, k0:k1]
+            for j in range(n):
+                b_row = bt[j, k0:k1]
+                s = zero
+                for kk in range(k1 - k0):
+                    s += a_row[kk] * b_row[kk]
+                partial[ch, i, j] = s
+    c = np.zeros((m, n), dtype=a.dtype)
+    for ch in range(chunks):
+        for i in range(m):
+            for j in range(n):
+                c[i, j] += partial[ch, i, j]
+    return c
+
+
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` for 2-D float32/float64 arrays of any strides; C-contiguous result.
 
@@ -130,6 +166,9 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.zeros((m, n), dtype=dtype)
     a = a.astype(dtype, copy=False)
     b = b.astype(dtype, copy=False)
+    if m * n <= 2048 and a.shape[1] >= 4 * KC and a.strides[1] == a.itemsize \
+            and b.strides[0] == b.itemsize:
+        return long_k(a, b.T)
     if _padded(n, m) < 0.75 * _padded(m, n):
         # A narrow C (say 100 x 10) would waste most of each 64-wide tile: compute
         # C^T = B^T A^T instead, whose long side is the tile's width.
