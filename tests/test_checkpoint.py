@@ -100,3 +100,17 @@ def test_crash_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch)
         checkpoint.save(path, model, opt, sched, epoch=2)
     assert open(path, "rb").read() == before
     assert sorted(os.listdir(tmp_path)) == ["run.ckpt"]  # no temporary file left behind
+
+
+def test_round_trip_with_batchnorm_buffers(tmp_path):
+    from minisnip import nn
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3))
+    init.initialize(model, "vs-h", rng=0)
+    model(Tensor(np.random.default_rng(0).standard_normal((4, 1, 5, 5)).astype(np.float32)))
+    path = str(tmp_path / "bn.ckpt")
+    checkpoint.save(path, model, epoch=2)
+    fresh = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3))
+    checkpoint.load(path, fresh)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(fresh.state_dict()[key], value, err_msg=key)
+    assert int(fresh[1].num_batches_tracked.data) == 1

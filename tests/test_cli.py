@@ -37,6 +37,17 @@ def test_resume_gives_the_same_numbers(tmp_path):
     assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
 
 
+def test_resume_of_a_conv_net_gives_the_same_numbers(tmp_path):
+    full, part, ckpt = tmp_path / "full.json", tmp_path / "part.json", tmp_path / "run.ckpt"
+    common = ["train", "--model", "lenet5", "--seed", "1", "--sparsity", "0.9", "--quiet",
+              "--dataset", "fashion-mini", "--max-train", "300", "--batch-size", "100"]
+    assert main(common + ["--epochs", "2", "--json", str(full)]) == 0
+    assert main(common + ["--epochs", "1", "--checkpoint", str(ckpt)]) == 0
+    assert main(common + ["--epochs", "2", "--resume", str(ckpt), "--json", str(part)]) == 0
+    a, b = json.loads(full.read_text()), json.loads(part.read_text())
+    assert a["test_error"] == b["test_error"] and a["kept"] == b["kept"]
+
+
 def test_prune_command_writes_masks(tmp_path):
     out, rep = tmp_path / "mask.npz", tmp_path / "rep.json"
     assert main(["prune", "--model", "lenet300", "--dataset", "fashion-mini", "--sparsity",
