@@ -66,6 +66,22 @@ def main():
     minisnip.config.set_matmul_backend("blas")
     results["lenet5"]["minisnip-blas"] = time_calls(minisnip_step("lenet5", x, y)[0], args.repeats)
     minisnip.config.set_matmul_backend("numba")
+    results["conv_throughput"] = conv_throughput(max(args.repeats // 2, 3))
+    if not args.skip_vgg:
+        xv = rng.standard_normal((128, 3, 32, 32)).astype(np.float32)
+        yv = rng.integers(0, 10, 128).astype(np.int64)
+        import tracemalloc
+        step, _ = minisnip_step("vgg-like", xv, yv, lr=0.1)
+        tracemalloc.start()
+        timing = time_calls(step, repeats=2, warmup=0)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        results["vgg_like_step_batch128"] = dict(timing, peak_traced_mb=peak / 1e6,
+                                                 max_rss_mb=resource.getrusage(
+                                                     resource.RUSAGE_SELF).ru_maxrss / 1e3)
+        print(f"VGG-like step, batch 128: {timing['median_s']:.2f} s, peak NumPy memory "
+              f"{peak / 1e6:.0f} MB")
+    # PyTorch last: once its thread pool has run, Numba's parallel kernels measured slower
     try:
         model, params = torch_lenet5(args.threads)
         results["lenet5"]["torch"] = time_calls(torch_step(model, params, x, y), args.repeats)
@@ -83,21 +99,6 @@ def main():
     print(f"LeNet-5-Caffe step ratio minisnip / PyTorch: {ratio:.2f}x (Numba kernels), "
           f"{results['lenet5'].get('ratio_blas_backend_to_torch', float('nan')):.2f}x "
           f"(MINISNIP_MATMUL=blas)")
-    results["conv_throughput"] = conv_throughput(max(args.repeats // 2, 3))
-    if not args.skip_vgg:
-        xv = rng.standard_normal((128, 3, 32, 32)).astype(np.float32)
-        yv = rng.integers(0, 10, 128).astype(np.int64)
-        import tracemalloc
-        step, _ = minisnip_step("vgg-like", xv, yv, lr=0.1)
-        tracemalloc.start()
-        timing = time_calls(step, repeats=2, warmup=0)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        results["vgg_like_step_batch128"] = dict(timing, peak_traced_mb=peak / 1e6,
-                                                 max_rss_mb=resource.getrusage(
-                                                     resource.RUSAGE_SELF).ru_maxrss / 1e3)
-        print(f"VGG-like step, batch 128: {timing['median_s']:.2f} s, peak NumPy memory "
-              f"{peak / 1e6:.0f} MB")
     path = write_result("conv", dict(machine=machine_info(args.threads), results=results))
     print(f"wrote {path}")
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .ops import (adaptive_avg_pool2d, avg_pool2d, batch_norm, conv2d, cross_entropy,  # noqa: F401
-                  global_avg_pool2d, gru, linear, log_softmax, lstm, max_pool2d, relu, sigmoid,
+                  global_avg_pool2d, gru, sparse_linear, linear, log_softmax, lstm, max_pool2d, relu, sigmoid,
                   tanh)
 
 

@@ -164,3 +164,9 @@ def adam_step(w, g, m, v, mask, lr, beta1, beta2, eps, weight_decay, step):
     m[...] = beta1 * m + (1 - beta1) * d
     v[...] = beta2 * v + (1 - beta2) * d * d
     w[...] = (w - lr / (1 - beta1 ** step) * m / (np.sqrt(v / (1 - beta2 ** step)) + eps)) * c
+
+
+# --------------------------------------------------------------------- kernels/sparse.py
+def sparse_linear(x, weight, mask):
+    """The sparse layer is the dense one with the mask applied: x (c * W)^T."""
+    return x @ (mask * weight).T

@@ -25,17 +25,32 @@ class Linear(Module):
         self.weight = Parameter(np.zeros((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
         self.register_mask("weight")
+        self._sparse = None  # (pattern, copy of the mask it was built from)
 
     @property
     def c(self) -> Tensor:
         """The mask of the weight: the paper's indicator variables c (Eq. 3)."""
         return self.weight_mask
 
+    def use_sparse_kernel(self, on: bool = True) -> "Linear":
+        """Compute with the kept connections only (kernels/sparse.py), for a mask that will
+        not change any more (after pruning). The result equals the dense ``c * w`` path; it
+        is faster when few connections are kept (see benchmarks/bench_sparse.py). The layer
+        falls back to the dense path while c requires grad (sensitivity needs dL/dc) and
+        rebuilds the pattern if the mask was changed."""
+        from ..kernels.sparse import pattern_from_mask
+        self._sparse = (pattern_from_mask(self.c.data != 0), self.c.data.copy()) if on else None
+        return self
+
     def forward(self, x):
         if x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): input has "
                              f"{x.shape[-1]} features (shape {tuple(x.shape)}), expected "
                              f"{self.in_features}")
+        if self._sparse is not None and not self.c.requires_grad:
+            if not np.array_equal(self._sparse[1], self.c.data):
+                self.use_sparse_kernel()  # the mask was rewritten (pruned again)
+            return F.sparse_linear(x, self.weight, self.bias, self._sparse[0])
         return F.linear(x, self.c * self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 from .conv import (AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d, adaptive_avg_pool2d,
                    avg_pool2d, batch_norm, conv2d, global_avg_pool2d, max_pool2d)
 from .recurrent import GRU, LSTM, gru, lstm
+from .sparse import SparseLinear, sparse_linear
 from .elementwise import (Abs, Add, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid, Sub, Tanh)
 from .linalg import Linear, MatMul
 from .loss import CrossEntropy, LogSoftmax

@@ -1,0 +1,85 @@
+"""Sparse linear layer kernels: y = x W^T + b when W has few kept connections (after SNIP).
+
+The kept connections of W (out, in) are given by a fixed pattern in two orders: by output
+row (``row_ptr``, ``row_cols``: CSR) and by input column (``col_ptr``, ``col_rows``,
+``col_pos``: CSC, with ``col_pos`` pointing into the CSR order). The values are gathered from
+the dense weight every step (the weights train; the pattern does not).
+
+Performance contract: O(B * nnz) for each of forward, input gradient and weight gradient,
+against O(B * in * out) dense. Activations are used transposed, (features, B), so that every
+inner loop runs over the batch contiguously (SIMD). Parallel over output rows (forward),
+input columns (input gradient: each column written by one thread, no race) and kept
+connections (weight gradient); deterministic.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+def pattern_from_mask(mask: np.ndarray) -> tuple:
+    """(row_ptr, row_cols, col_ptr, col_rows, col_pos) of the nonzeros of a 2-D mask."""
+    rows, cols = np.nonzero(mask)                       # row-major order = CSR order
+    out_features, in_features = mask.shape
+    row_ptr = np.zeros(out_features + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=out_features), out=row_ptr[1:])
+    order = np.lexsort((rows, cols))                    # by column, then row
+    col_ptr = np.zeros(in_features + 1, np.int64)
+    np.cumsum(np.bincount(cols, minlength=in_features), out=col_ptr[1:])
+    return (row_ptr, cols.astype(np.int64), col_ptr, rows[order].astype(np.int64),
+            order.astype(np.int64))
+
+
+@njit(cache=True, parallel=True)
+def gather(weight, row_ptr, row_cols):
+    values = np.empty(row_cols.size, dtype=weight.dtype)
+    for o in prange(row_ptr.size - 1):
+        for p in range(row_ptr[o], row_ptr[o + 1]):
+            values[p] = weight[o, row_cols[p]]
+    return values
+
+
+@njit(cache=True, parallel=True, fastmath={"contract"})
+def forward_t(x_t, values, row_ptr, row_cols):
+    """y^T (out, B) = W x^T for x^T (in, B)."""
+    out_features = row_ptr.size - 1
+    batch = x_t.shape[1]
+    y_t = np.zeros((out_features, batch), dtype=x_t.dtype)
+    for o in prange(out_features):
+        for p in range(row_ptr[o], row_ptr[o + 1]):
+            v = values[p]
+            i = row_cols[p]
+            for b in range(batch):
+                y_t[o, b] += v * x_t[i, b]
+    return y_t
+
+
+@njit(cache=True, parallel=True, fastmath={"contract"})
+def input_grad_t(g_t, values, col_ptr, col_rows, col_pos):
+    """dx^T (in, B) = W^T g^T for g^T (out, B)."""
+    in_features = col_ptr.size - 1
+    batch = g_t.shape[1]
+    dx_t = np.zeros((in_features, batch), dtype=g_t.dtype)
+    for i in prange(in_features):
+        for q in range(col_ptr[i], col_ptr[i + 1]):
+            v = values[col_pos[q]]
+            o = col_rows[q]
+            for b in range(batch):
+                dx_t[i, b] += v * g_t[o, b]
+    return dx_t
+
+
+@njit(cache=True, parallel=True, fastmath={"contract", "reassoc"})
+def weight_grad(g_t, x_t, row_ptr, row_cols, out_features, in_features):
+    """dW (out, in), nonzero only at kept connections: dW[o, i] = sum_b g[b, o] x[b, i]."""
+    dw = np.zeros((out_features, in_features), dtype=g_t.dtype)
+    batch = g_t.shape[1]
+    zero = g_t.dtype.type(0)
+    for o in prange(out_features):
+        for p in range(row_ptr[o], row_ptr[o + 1]):
+            i = row_cols[p]
+            s = zero
+            for b in range(batch):
+                s += g_t[o, b] * x_t[i, b]
+            dw[o, i] = s
+    return dw
