@@ -41,9 +41,12 @@ def snip_shuffled(model, inputs, targets, kappa, rng, loss_fn=None):
             for m in snip(model, inputs, targets, kappa, rng, loss_fn)]
 
 
-def snip_reinit(model, inputs, targets, kappa, rng, loss_fn=None, scheme="vs-x"):
-    """SNIP's mask, then fresh weights drawn from the same kind of initialization."""
+def snip_reinit(model, inputs, targets, kappa, rng, loss_fn=None, scheme=None):
+    """SNIP's mask, then fresh weights for every prunable weight, drawn with ``rng`` from the
+    initialization ``scheme`` (default: ``model.init_scheme`` if the model records one, else
+    "vs-x", the protocol's Glorot normal). Biases are left as they are (zero at init)."""
     from .nn.init import sample
+    scheme = scheme or getattr(model, "init_scheme", None) or "vs-x"
     masks = snip(model, inputs, targets, kappa, rng, loss_fn)
     for _, module in model.named_modules():
         for name in module._masks:
