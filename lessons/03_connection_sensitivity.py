@@ -106,6 +106,10 @@ for layer, g in enumerate(sens.g):
         exact.append(base - loss_with(c))
         approx.append(g[j])
 exact, approx = np.array(exact), np.array(approx)
+weights = np.concatenate([w.data.ravel() for _, w, _ in model.named_masks()])
+print(f"{'connection':>10s} {'w_j':>9s} {'g_j (Eq. 5)':>12s} {'Delta-L_j (Eq. 4)':>18s} {'difference':>11s}")
+for k in np.argsort(-np.abs(approx))[:6]:
+    print(f"{k:10d} {weights[k]:9.4f} {approx[k]:12.6f} {exact[k]:18.6f} {exact[k] - approx[k]:11.2e}")
 
 
 def spearman(a, b):
@@ -121,6 +125,50 @@ for frac in (0.5, 0.2, 0.1):
     by_g = top_kappa([np.abs(approx)], kappa)[0]
     by_exact = top_kappa([np.abs(exact)], kappa)[0]
     print(f"keep {kappa:3d} of {m}: top-kappa sets overlap {np.sum(by_g & by_exact) / kappa:.0%}")
+
+# %% [markdown]
+# ## How fast does the first-order estimate become exact?
+# Let f(v) be the loss with w_j = v. Then Delta-L_j = f(w_j) - f(0) and g_j = w_j f'(w_j), and
+# Taylor's theorem gives Delta-L_j - g_j = -(w_j^2 / 2) f''(xi) for some xi between 0 and w_j.
+# Shrink the weight to t * w_j: g_j shrinks like t, the error like t^2. Halving t should
+# divide the error by about 4. We take a weight of fc2: the loss is smooth in it (fc2 feeds
+# the softmax directly). In fc1 the ReLU makes f only piecewise smooth: each time a hidden
+# unit switches on or off for some example, f'' jumps, and the ratios below would wander.
+
+# %%
+j = np.unravel_index(int(np.argmax(np.abs(sens.g[1]))), sens.g[1].shape)  # fc2's most sensitive
+w = model.fc2.weight
+w0 = w.data[j]
+model.fc2.c.data[j] = 0
+removed = F.cross_entropy(model(Tensor(x)), y).item()
+model.fc2.c.data[j] = 1
+previous = None
+print(f"{'t':>7s} {'g_j':>11s} {'Delta-L_j':>11s} {'|error|':>10s} {'ratio':>6s}")
+for t in (1.0, 0.5, 0.25, 0.125, 0.0625):
+    w.data[j] = t * w0
+    delta = F.cross_entropy(model(Tensor(x)), y).item() - removed
+    g = connection_sensitivity(model, x, y).g[1][j]
+    error = abs(delta - g)
+    ratio = "" if previous is None else f"{previous / error:6.2f}"
+    print(f"{t:7.4f} {g:11.3e} {delta:11.3e} {error:10.2e} {ratio}")
+    previous = error
+w.data[j] = w0
+
+# %% [markdown]
+# ## Several batches: sum the signed g, then take |.|
+# `connection_sensitivity(model, batches=...)` sums g over the batches before taking the
+# absolute value, so a connection that helps on one batch and hurts on another scores low.
+# Averaging |g| per batch would keep it. The two rankings mostly agree, not entirely:
+
+# %%
+halves = [(x[:16], y[:16]), (x[16:], y[16:])]
+summed = connection_sensitivity(model, batches=halves).flat()
+per_batch = [connection_sensitivity(model, xb, yb) for xb, yb in halves]
+mean_abs = np.mean([np.abs(np.concatenate([g.ravel() for g in p.g])) for p in per_batch], axis=0)
+kappa = m // 5
+a = top_kappa([summed], kappa)[0]
+b = top_kappa([mean_abs], kappa)[0]
+print(f"keep {kappa} of {m}: |sum of g| and mean of |g| choose {np.sum(a & b)} of the same connections")
 
 # %% [markdown]
 # The ranking is good but not perfect: where |g| and |Delta-L| disagree, the loss is curved

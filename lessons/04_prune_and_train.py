@@ -27,7 +27,23 @@ CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
 print(f"{len(data.x_train)} training images, {len(data.x_test)} test images")
 
 # %% [markdown]
-# ## Top-kappa on one batch
+# ## Top-kappa (Eq. 7): exactly kappa, ties broken by position
+# `top_kappa` ranks all layers' scores together and keeps exactly kappa of them. When scores
+# tie, the connection with the lower global index wins (layers in order, row-major inside
+# each), so the result never depends on the sort's mood, and all-equal scores still keep
+# exactly kappa.
+
+# %%
+from minisnip.snip import top_kappa
+
+scores = [np.array([[0.3, 0.1], [0.1, 0.0]]), np.array([0.1, 0.5])]
+for kappa in (0, 2, 3, 4, 6):
+    keep = top_kappa(scores, kappa)
+    print(f"kappa={kappa}: layer 1 keeps {keep[0].astype(int).tolist()}, layer 2 keeps "
+          f"{keep[1].astype(int).tolist()}")
+
+# %% [markdown]
+# ## Prune LeNet-300-100 on one batch
 
 # %%
 def pruned_model(method, sparsity=0.95, seed=0, x=None, y=None):
@@ -46,6 +62,9 @@ print(report.table())
 # %% [markdown]
 # SNIP keeps very different fractions per layer: few of the 235,200 input connections,
 # many more of the last layer's. Random pruning keeps 5% of every layer.
+# The "effective" column counts the kept connections that still lie on a path from input to
+# output: a hidden unit that lost all its inputs (or all its outputs) makes its remaining
+# connections useless, so the network is a little sparser than the masks say.
 
 # %% [markdown]
 # ## Masked SGD
