@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 from minisnip.pruners import PRUNERS
 from minisnip.snip import connection_sensitivity, prune
 
-from .test_snip import small_net
+from .test_snip import one_numba_thread, small_net  # noqa: F401 (autouse fixture)
 
 
 def _flat(masks):
