@@ -12,7 +12,14 @@ Eq. 7   Keep the kappa most sensitive connections:  c_j = 1  iff  s_j is among t
 Alg. 1  Do this once, at a variance-scaling initialization, on one mini-batch; then train the
         sparse network in the standard way (the optimizers keep pruned weights at 0).
 
-The functions here are the paper; ``pruners.py`` holds the baselines that share its signature.
+The functions here are the paper, in its order: ``connection_sensitivity`` (Eq. 5-6),
+``top_kappa`` and ``kappa_from`` (Eq. 7), ``prune`` (Algorithm 1) with its ``PruneReport``.
+``pruners.py`` holds the baselines that share the pruning step's signature.
+
+Choices the paper leaves open, made here and documented where they are made: ties in the
+top-kappa go to the lower global index; scoring runs in eval mode; several scoring batches
+sum the signed g; biases are not pruned unless ``include_bias=True`` (the official code's
+behaviour); the report adds the effective sparsity (connections on no input-output path).
 """
 from __future__ import annotations
 
