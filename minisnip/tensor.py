@@ -175,7 +175,8 @@ def _data(x):
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Make a Tensor holding a copy of ``data``, like ``torch.tensor``."""
-    data = getattr(data, "data", data)
+    if isinstance(data, Tensor):  # not getattr(data, "data"): an ndarray's .data is a memoryview
+        data = data.data
     if isinstance(data, np.ndarray):
         data = data.copy()
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)

@@ -168,3 +168,73 @@ def test_debug_switch_prints_each_op():
                          timeout=120)
     assert "Mul" in out.stderr and "forward" in out.stderr and "backward" in out.stderr
     assert "ms" in out.stderr
+
+
+def test_tensor_function_keeps_array_dtypes():
+    assert minisnip.tensor(np.zeros(3)).dtype == np.float64
+    assert minisnip.tensor(np.arange(3)).dtype == np.int64  # class indices stay integers
+    assert minisnip.tensor(Tensor(np.zeros(2))).dtype == np.float64
+
+
+def test_max_gradient_goes_to_the_first_maximal_element():
+    x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]), requires_grad=True)
+    x.max(dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 1, 0], [1, 0, 0]])
+    x.grad = None
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 1, 0], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("index", [np.array([0, 2, 0]), [0, 0], (slice(None), np.array([1, 1]))],
+                         ids=["ndarray", "list", "tuple-with-array"])
+def test_repeated_integer_indices_accumulate(index):
+    a = np.arange(12.0).reshape(3, 4)
+    x = Tensor(a, requires_grad=True)
+    x[index].sum().backward()
+    expected = np.zeros_like(a)
+    np.add.at(expected, index, 1.0)
+    np.testing.assert_array_equal(x.grad, expected)
+
+
+def test_slices_and_masks_route_gradients_to_selected_entries():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    (x[:, ::2] * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2, 0, 2], [2, 0, 2]])
+    x.grad = None
+    x[x.data > 2].sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0], [1, 1, 1]])
+
+
+FLOAT32_OPS = {
+    "arith-scalars": lambda t: (2.5 - t * 0.5 + 1) / 3.0,
+    "pow-numpy-scalar": lambda t: t ** np.float64(2.0),
+    "unary": lambda t: t.exp().log().tanh().sigmoid().relu().abs() - t,
+    "reductions": lambda t: t.sum(0) + t.mean(0) + t.max(0),
+    "shape": lambda t: ops.cat([t.T.reshape(-1), ops.stack([t, t], 0).flatten()], 0)[::3],
+    "matmul": lambda t: t @ t.T,
+    "linear": lambda t: minisnip.functional.linear(t, t, t[0]),
+    "softmax": lambda t: minisnip.functional.softmax(t, dim=0),
+    "cross_entropy": lambda t: minisnip.functional.cross_entropy(t, np.array([0, 1, 2])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_OPS))
+def test_float32_stays_float32_forward_and_backward(name):
+    x = Tensor(np.random.default_rng(0).uniform(0.5, 1.5, (3, 3)).astype(np.float32),
+               requires_grad=True)
+    y = FLOAT32_OPS[name](x)
+    assert y.dtype == np.float32, f"{name}: forward upcast to {y.dtype}"
+    y.backward(np.ones(y.shape, np.float32))
+    assert x.grad.dtype == np.float32
+
+
+@given(shape=st.sampled_from([(3, 4), (2, 3, 4)]), data=st.data())
+def test_unary_and_shape_ops_match_numpy(shape, data):
+    a = data.draw(arrays(shape, low=0.1, high=2.0))
+    t = Tensor(a)
+    for got, want in [(t.exp(), np.exp(a)), (t.log(), np.log(a)), (t.tanh(), np.tanh(a)),
+                      (t.sigmoid(), 1 / (1 + np.exp(-a))), ((-t).relu(), np.maximum(-a, 0)),
+                      ((-t).abs(), np.abs(a)), (t ** 1.5, a ** 1.5),
+                      (t.transpose(0, -1), np.swapaxes(a, 0, -1)), (t.flatten(), a.ravel()),
+                      (t[..., 1:3], a[..., 1:3]), (t @ t.transpose(-1, -2), a @ np.swapaxes(a, -1, -2))]:
+        np.testing.assert_allclose(got.data, want, rtol=1e-12, atol=1e-12)

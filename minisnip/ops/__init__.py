@@ -20,7 +20,10 @@ from .shape import Cat, GetItem, Permute, Reshape, Stack
 
 
 def _raw(x):
-    return getattr(x, "data", x)
+    """The ndarray inside a Tensor; anything else unchanged. (Not ``getattr(x, "data", x)``:
+    a NumPy array has a ``.data`` attribute too, its raw memoryview.)"""
+    from ..tensor import Tensor
+    return x.data if isinstance(x, Tensor) else x
 
 
 def _check_broadcast(op, a, b):

@@ -78,10 +78,16 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """``a ** p`` for a scalar exponent ``p`` (not differentiated)."""
+    """``a ** p`` for a scalar exponent ``p`` (not differentiated).
+
+    A NumPy scalar exponent (``np.float64(2.0)``) is turned into a Python number first: under
+    NumPy 2's promotion rules a float64 scalar would upcast a float32 ``a`` to float64.
+    """
 
     @staticmethod
     def forward(ctx, a, exponent):
+        if isinstance(exponent, np.generic):
+            exponent = exponent.item()
         ctx.save_for_backward(a)
         ctx.exponent = exponent
         return np.power(a, exponent)

@@ -31,11 +31,21 @@ class Permute(Function):
         return np.transpose(grad, np.argsort(ctx.dims)), None
 
 
+def _has_integer_array(index) -> bool:
+    """Whether ``index`` contains an integer array (the only kind that can repeat an entry)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        if isinstance(part, (list, np.ndarray)) and np.asarray(part).dtype.kind in "iu":
+            return True
+    return False
+
+
 class GetItem(Function):
     """``a[index]`` with ints, slices, None, Ellipsis, integer arrays or boolean masks.
 
     Repeated integer indices (``a[[0, 0]]``) send their gradients to the same entry, so the
-    backward accumulates with ``np.add.at`` rather than assigning.
+    backward accumulates with ``np.add.at`` rather than assigning. Slices, ints and boolean
+    masks select every entry at most once, so there a plain (much faster) assignment is exact.
     """
 
     @staticmethod
@@ -46,7 +56,10 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx, grad):
         out = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.add.at(out, ctx.index, grad)
+        if _has_integer_array(ctx.index):
+            np.add.at(out, ctx.index, grad)
+        else:
+            out[ctx.index] = grad
         return out, None
 
 
