@@ -7,7 +7,7 @@ import pytest
 
 import minisnip
 from minisnip.autograd import Function
-from minisnip.gradcheck import GradcheckError, gradcheck
+from minisnip.gradcheck import GradcheckError, check_op, gradcheck
 
 from .cases import load_all_cases
 
@@ -98,3 +98,38 @@ def test_checker_passes_a_correct_composite(rng):
     w1, w2 = rng.standard_normal((5, 3)), rng.standard_normal((2, 5))
     fn = lambda x, w1, w2: F.cross_entropy(F.linear(F.linear(x, w1).tanh(), w2), np.array([0, 1, 1, 0]))
     assert gradcheck(fn, [x, w1, w2])
+
+
+def test_error_message_names_input_entry_and_both_values(rng):
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda a, b: _WrongMul.apply(a, b), [rng.standard_normal((2, 3)),
+                                                       rng.standard_normal((2, 3))])
+    message = str(info.value)
+    assert "input 0" in message and "worst entry" in message
+    assert "analytic" in message and "numeric" in message
+
+
+class _Float32Square(Function):
+    """A planted precision bug: the forward computes in float32 whatever the input."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (a * a).astype(np.float32)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return (2 * a * grad,)
+
+
+def test_checker_refuses_an_op_that_drops_to_float32(rng):
+    with pytest.raises(GradcheckError, match="float32"):
+        gradcheck(lambda a: _Float32Square.apply(a), [rng.standard_normal(3)])
+
+
+def test_check_op_draws_inputs_and_checks(rng):
+    assert check_op(lambda a, b: (a * b).tanh(), (3, 4), (4,))
+    assert check_op(lambda a: a.relu() * a, (40, 3), max_full=8)  # random directions
+    with pytest.raises(GradcheckError):
+        check_op(lambda a, b: _WrongMul.apply(a, b), (3,), (3,))

@@ -202,3 +202,87 @@ def cross_entropy(rng):
     from minisnip import functional as F
     targets = np.array([0, 3, 1, 3])
     return (lambda x: F.cross_entropy(x, targets)), [rng.standard_normal((4, 5)) * 2]
+
+
+# ------------------------------------------------ more layouts: transposed and sliced views
+@gradcheck_case(Exp)
+def exp_sliced(rng):
+    return (lambda a: a.exp()), [rng.standard_normal((6, 5))[::2, 1::2]]
+
+
+@gradcheck_case(Div)
+def div_numerator_broadcast_transposed(rng):
+    return (lambda a, b: a / b), [rng.standard_normal((3,)),
+                                  away_from_zero(rng, (3, 4), 0.5).T]
+
+
+@gradcheck_case(Sigmoid)
+def sigmoid_transposed(rng):
+    return (lambda a: a.sigmoid()), [rng.standard_normal((4, 3)).T * 3]
+
+
+@gradcheck_case(Sum)
+def sum_transposed_negative_dim(rng):
+    return (lambda a: a.sum(dim=-2)), [rng.standard_normal((4, 3)).T]
+
+
+@gradcheck_case(Mean)
+def mean_sliced_keepdim(rng):
+    return (lambda a: a.mean(dim=1, keepdim=True)), [rng.standard_normal((4, 6))[::2, ::2]]
+
+
+@gradcheck_case(Max)
+def max_transposed(rng):
+    x = rng.permutation(12).astype(np.float64).reshape(3, 4).T
+    return (lambda a: a.max(dim=0)), [x]
+
+
+@gradcheck_case(Reshape)
+def flatten_transposed(rng):
+    return (lambda a: a.flatten() * 2), [rng.standard_normal((3, 2, 2)).transpose(2, 0, 1)]
+
+
+@gradcheck_case(GetItem)
+def getitem_int_and_array(rng):
+    return (lambda a: a[1, np.array([2, 0, 2])]), [rng.standard_normal((3, 4)).T]
+
+
+@gradcheck_case(Stack)
+def stack_negative_dim_views(rng):
+    return (lambda a, b: ops.stack([a, b], dim=-1)), [rng.standard_normal((3, 2)).T,
+                                                     rng.standard_normal((4, 6))[::2, ::2]]
+
+
+@gradcheck_case(MatMul)
+def matmul_matrix_vector_sliced(rng):
+    return (lambda a, b: a @ b), [rng.standard_normal((6, 4))[::2], rng.standard_normal((8,))[::2]]
+
+
+@gradcheck_case(Linear)
+def linear_noncontiguous(rng):
+    from minisnip import functional as F
+    x = rng.standard_normal((3, 5)).T          # (5, 3) transposed view
+    w = rng.standard_normal((8, 3))[::2]       # (4, 3) strided slice
+    b = rng.standard_normal((8,))[1::2]        # (4,) strided slice
+    return (lambda x, w, b: F.linear(x, w, b)), [x, w, b]
+
+
+@gradcheck_case(Linear)
+def linear_large_random_directions(rng):
+    from minisnip import functional as F
+    return (lambda x, w, b: F.linear(x, w, b).tanh()), [rng.standard_normal((10, 12)),
+                                                        rng.standard_normal((7, 12)),
+                                                        rng.standard_normal((7,))]
+
+
+@gradcheck_case(LogSoftmax)
+def log_softmax_dim0_transposed(rng):
+    from minisnip import functional as F
+    return (lambda x: F.log_softmax(x, dim=0)), [rng.standard_normal((4, 3)).T * 3]
+
+
+@gradcheck_case(CrossEntropy)
+def cross_entropy_sliced_logits(rng):
+    from minisnip import functional as F
+    targets = np.array([2, 0, 2])
+    return (lambda x: F.cross_entropy(x, targets)), [rng.standard_normal((6, 6))[::2, ::2] * 3]
