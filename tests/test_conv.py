@@ -48,6 +48,13 @@ def test_pool_kernels_match_oracles(data, k, stride):
     g = np.ones_like(out)
     back = pool.max_pool2d_backward(g, argmax, x.shape[2], x.shape[3])
     assert back.sum() == out.size  # every window sends its gradient to exactly one input
+    g = data.draw(arrays(out.shape))
+    np.testing.assert_allclose(pool.max_pool2d_backward(g, argmax, x.shape[2], x.shape[3]),
+                               reference.max_pool2d_backward(g, x, k, k, stride), rtol=1e-12)
+    ties = np.zeros_like(x)  # every window all ties: the first entry of each window wins
+    _, tied = pool.max_pool2d_forward(ties, k, k, stride)
+    np.testing.assert_array_equal(pool.max_pool2d_backward(g, tied, x.shape[2], x.shape[3]),
+                                  reference.max_pool2d_backward(g, ties, k, k, stride))
 
 
 @given(data=st.data())

@@ -39,15 +39,14 @@ def max_pool2d_forward(x, kh, kw, stride):
 @njit(cache=True, parallel=True)
 def max_pool2d_backward(grad_out, argmax, h, w):
     n, c, oh, ow = grad_out.shape
-    grad = np.zeros((n, c, h, w), dtype=grad_out.dtype)
+    grad = np.zeros((n, c, h * w), dtype=grad_out.dtype)  # flat planes: argmax indexes them
     for p in prange(n * c):
         b = p // c
         ch = p % c
         for i in range(oh):
             for j in range(ow):
-                k = argmax[b, ch, i, j]
-                grad[b, ch, k // w, k % w] += grad_out[b, ch, i, j]
-    return grad
+                grad[b, ch, argmax[b, ch, i, j]] += grad_out[b, ch, i, j]
+    return grad.reshape(n, c, h, w)
 
 
 @njit(cache=True, parallel=True)

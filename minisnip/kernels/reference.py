@@ -72,6 +72,20 @@ def max_pool2d(x, kh, kw, stride):
     return _windows(x, kh, kw, stride).max(axis=-1)
 
 
+def max_pool2d_backward(grad_out, x, kh, kw, stride):
+    """Each window's gradient goes to its first maximum (row-major), summed where windows
+    overlap."""
+    n, c, h, w = x.shape
+    first = _windows(x, kh, kw, stride).argmax(axis=-1)  # argmax returns the first maximum
+    _, _, oh, ow = first.shape
+    grad = np.zeros(x.shape, dtype=np.float64)
+    rows = np.arange(oh)[:, None] * stride + first // kw
+    cols = np.arange(ow)[None, :] * stride + first % kw
+    nn, cc = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
+    np.add.at(grad, (nn[:, :, None, None], cc[:, :, None, None], rows, cols), grad_out)
+    return grad.astype(grad_out.dtype)
+
+
 def avg_pool2d(x, kh, kw, stride):
     return _windows(x, kh, kw, stride).mean(axis=-1).astype(x.dtype)
 
