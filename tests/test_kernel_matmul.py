@@ -48,6 +48,45 @@ def test_long_k_small_output_path(rng, dtype):
     np.testing.assert_array_equal(got, kernel.long_k(a, bt))
 
 
+long_k_dims = st.integers(kernel.DOT_MIN_K, kernel.DOT_MIN_K + 300)
+
+
+@given(m=st.integers(1, 11), k=long_k_dims, n=st.integers(1, 70),
+       dtype=st.sampled_from([np.float32, np.float64]), data=st.data())
+def test_dot_tile_path_matches_oracle(m, k, n, dtype, data):
+    """k >= DOT_MIN_K takes the dot-product tiles; m and n need not be multiples of 4, and
+    transposed or sliced operands are made contiguous first."""
+    a = data.draw(arrays((m, k), dtype=dtype))
+    b = data.draw(arrays((k, n), dtype=dtype))
+    got = kernel.matmul(a, b)
+    assert got.shape == (m, n) and got.dtype == dtype and got.flags.c_contiguous
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(got, reference.matmul(a, b), rtol=tol * 10, atol=tol * k * 4)
+
+
+@pytest.mark.parametrize("block", [4, 8, 64])
+def test_dot_tiles_blocks_and_threads_do_not_change_the_result(rng, block):
+    import numba
+    a = rng.standard_normal((13, 300)).astype(np.float32)
+    bt = rng.standard_normal((37, 300)).astype(np.float32)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = kernel.dot_tiles(a, bt, block)
+        numba.set_num_threads(before)
+        assert np.array_equal(one, kernel.dot_tiles(a, bt, 4 if block == 64 else 64))
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_allclose(one, reference.matmul(a, bt.T), rtol=1e-4, atol=1e-4)
+
+
+@given(rows=st.integers(1, 80), cols=st.integers(1, 80))
+def test_parallel_transpose_copy(rows, cols):
+    x = np.arange(rows * cols, dtype=np.float32).reshape(rows, cols)
+    out = kernel.transposed(x)
+    assert out.flags.c_contiguous and np.array_equal(out, x.T)
+
+
 def test_narrow_output_is_computed_transposed_and_agrees(rng):
     a = rng.standard_normal((100, 100)).astype(np.float32)
     b = rng.standard_normal((10, 100)).astype(np.float32).T
@@ -78,7 +117,9 @@ def test_runs_without_jit():
     """NUMBA_DISABLE_JIT=1 runs the same code as plain Python (for stepping through in pdb)."""
     code = ("import numpy as np; from minisnip.kernels.matmul import matmul; "
             "a = np.arange(6.).reshape(2, 3); b = np.arange(12.).reshape(3, 4); "
-            "assert np.array_equal(matmul(a, b), a @ b); print('ok')")
+            "assert np.array_equal(matmul(a, b), a @ b); "
+            "a = np.ones((2, 130)); b = np.ones((130, 5)); "  # the dot-tile path, k >= 128
+            "assert np.array_equal(matmul(a, b.T.copy().T), a @ b); print('ok')")
     env = dict(os.environ, NUMBA_DISABLE_JIT="1",
                PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
