@@ -42,6 +42,27 @@ def test_kernels_match_oracles(kind, gates, data):
         np.testing.assert_allclose(g, w, **_tol(hs.dtype))
 
 
+@pytest.mark.parametrize("kind,gates", [("lstm", 4), ("gru", 3)])
+@pytest.mark.parametrize("hid", [40, 130])
+def test_kernels_match_oracles_at_sizes_that_use_the_dot_tiles(kind, gates, hid, rng):
+    """With G*H >= 128 the backward's per-step product runs on matmul.dot_tiles, with H >= 128
+    the forward's too (the hypothesis test above draws H <= 5: the packed-strip path)."""
+    t, b, d = 3, 5, 6
+    inputs = [rng.standard_normal((t, b, d)), rng.standard_normal((b, hid))]
+    if gates == 4:
+        inputs.append(rng.standard_normal((b, hid)))
+    inputs += [rng.standard_normal((gates * hid, d)) * 0.3,
+               rng.standard_normal((gates * hid, hid)) * 0.1,
+               rng.standard_normal(gates * hid) * 0.3, rng.standard_normal(gates * hid) * 0.3]
+    dhs = rng.standard_normal((t, b, hid))
+    forward, backward = getattr(recurrent, f"{kind}_forward"), getattr(recurrent, f"{kind}_backward")
+    hs, saved = forward(*inputs)
+    np.testing.assert_allclose(hs, getattr(reference, f"{kind}_forward")(*inputs), **_tol(hs.dtype))
+    want = reference.recurrent_backward_by_autodiff(kind, dhs, *inputs)
+    for g, w in zip(backward(dhs, saved), want):
+        np.testing.assert_allclose(g, w, **_tol(hs.dtype))
+
+
 def test_blas_backend_gives_the_same_sequence(rng):
     import minisnip
     inputs = [rng.standard_normal(s) for s in [(3, 2, 4), (2, 5), (2, 5), (20, 4), (20, 5), (20,), (20,)]]

@@ -14,8 +14,9 @@ Performance contract
 --------------------
 * The input projections of all T steps are ONE product (T*B, D) @ (D, G*H) before the loop;
   in the backward the weight gradients and the input gradient are ONE product each after it.
-* Per step: one (B, H) @ (H, G*H) product with W_hh^T packed ONCE for the whole sequence
-  (``matmul.pack_columns``), then one fused kernel for all the gate arithmetic of the step
+* Per step: one (B, H) @ (H, G*H) product with W_hh^T laid out ONCE for the whole sequence
+  (``_Packed``: row-contiguous for ``matmul.dot_tiles`` when H >= 128, packed strips for the
+  rank-1 ``matmul.tiles`` below), then one fused kernel for all the gate arithmetic of the step
   (nonlinearities, cell update, and in the backward every gate's local derivative),
   parallel over the batch rows. So a step is two kernel calls instead of dozens of ops.
 * Deterministic: every output element is computed by one thread in a fixed order.
@@ -37,17 +38,29 @@ def _mm(a, b):
 
 
 class _Packed:
-    """A right-hand operand used at every time step, packed once for the matmul kernel."""
+    """A right-hand operand B used at every time step, laid out once for the matmul kernel:
+    B^T row-contiguous for the dot-product tiles when k is long enough (free for W_hh^T in
+    the forward, whose transpose W_hh is stored that way), otherwise packed strips."""
 
     def __init__(self, b):
         from .. import config
         self.blas = config.matmul_backend == "blas"
-        self.b = np.ascontiguousarray(b) if self.blas else None
-        self.packed = None if self.blas else _matmul.pack_columns(b)
         self.n = b.shape[1]
+        self.b = self.bt = self.packed = None
+        if self.blas:
+            self.b = np.ascontiguousarray(b)
+        elif b.shape[0] >= _matmul.DOT_MIN_K:
+            self.bt = _matmul._rows(b.T)
+            self.block = _matmul.dot_block(b.shape[0], b.itemsize)
+        else:
+            self.packed = _matmul.pack_columns(b)
 
     def left_multiply(self, a):
-        return a @ self.b if self.blas else _matmul.tiles(a, self.packed, self.n)
+        if self.blas:
+            return a @ self.b
+        if self.bt is not None:
+            return _matmul.dot_tiles(_matmul._rows(a), self.bt, self.block)
+        return _matmul.tiles(a, self.packed, self.n)
 
 
 @njit(cache=True, fastmath={"contract"})
