@@ -2,7 +2,7 @@
 # # Lesson 2: a matrix-multiplication kernel, from naive to blocked to parallel
 #
 # The training step of LeNet-300-100 is mostly three matrix products forward and six
-# backward. We write the product four ways and time each against NumPy's `@` (OpenBLAS).
+# backward. We write the product six ways and time each against NumPy's `@` (OpenBLAS).
 # Set MINISNIP_FAST=1 for small sizes.
 
 # %%
@@ -127,19 +127,40 @@ def ikj_parallel(a, b):
 bench("Numba, i-k-j, prange", lambda: ikj_parallel(A, B))
 
 # %% [markdown]
-# ## 5. minisnip's kernel: packed panels and a register tile
-# `minisnip/kernels/matmul.py` copies B into strips of 64 columns (contiguous whatever B's
-# strides) and computes C in 4 x 64 tiles whose four accumulator rows stay in vector
-# registers across the whole k loop: each element of B loaded is used four times, and C is
-# written once instead of K times. Tiles are independent, so they run in parallel.
+# ## 5. Packed panels and a 4 x 64 tile of rank-1 updates
+# `minisnip.kernels.matmul.tiles` works on B copied into strips of 64 columns (contiguous
+# whatever B's strides, `pack_columns`) and computes C in 4 x 64 tiles: for each k, four
+# numbers of A times one 64-wide row of the strip, added into four accumulator rows. Each
+# element of B loaded is used four times and C is written once instead of K times; tiles are
+# independent, so they run in parallel. But the four accumulator rows are *arrays*, and in
+# Numba an array lives in memory: every multiply-add also loads and stores its accumulator
+# (from L1), and that traffic, not the arithmetic, sets the speed.
 
 # %%
-bench("minisnip kernel", lambda: minisnip_matmul(A, B))
+from minisnip.kernels.matmul import dot_block, dot_tiles, pack_columns, tiles  # noqa: E402
+
+bench("rank-1 tiles (packed B)", lambda: tiles(A, pack_columns(B), N))
+
+# %% [markdown]
+# ## 6. Dot-product tiles: accumulators that live in registers
+# `dot_tiles` computes a 4 x 4 tile of C as 16 dot products over k in one loop. The 16 sums
+# are plain scalars, so LLVM keeps them in registers; with `fastmath={"reassoc"}` it may
+# reorder each sum, which lets it vectorize the k loop (16 vector accumulators, 8 vector
+# loads per 16 fused multiply-adds). It wants A and B^T with contiguous rows: for a layer's
+# `x @ W.T` that is exactly how `x` and `W` (out, in) are stored, so nothing is copied. Its
+# cost is a horizontal sum per entry at the end, which a short k does not repay: `matmul`
+# uses it from k = 128 on and the rank-1 tiles below that.
+
+# %%
+Bt = np.ascontiguousarray(B.T)
+bench("dot-product tiles", lambda: dot_tiles(A, Bt, dot_block(K, A.itemsize)))
+bench("minisnip matmul (picks)", lambda: minisnip_matmul(A, B))
 bench("NumPy @ (OpenBLAS)", lambda: A @ B)
 
 # %% [markdown]
-# OpenBLAS still wins: it has hand-written assembly micro-kernels, tunes its blocking to the
-# cache sizes and packs A too. `benchmarks/bench_matmul.py` measures every product of the
+# OpenBLAS still wins: it has hand-written assembly micro-kernels that keep a whole tile of C
+# in registers while streaming both operands, tunes its blocking to the cache sizes and packs
+# A too. `benchmarks/bench_matmul.py` measures every product of the
 # training step; `MINISNIP_MATMUL=blas` switches the engine to NumPy's `@`.
 
 # %%
