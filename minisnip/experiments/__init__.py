@@ -105,12 +105,12 @@ def summarize(name: str, out: str = "runs") -> dict:
         rows.setdefault(key, []).append(r["test_error"])
     table = []
     for (model, pruner, sparsity), errors in sorted(rows.items()):
-        ref = exp.reference.get((model, sparsity))
+        # the references are PyTorch runs of the dense network and of SNIP only
+        ref = exp.reference.get((model, sparsity)) if pruner in ("snip", "dense") else None
         mean = float(np.mean(errors))
         table.append(dict(model=model, pruner=pruner, sparsity=sparsity, seeds=len(errors),
                           test_errors=errors, mean_test_error=mean, reference=ref,
-                          difference=None if ref is None or pruner not in ("snip", "dense")
-                          else mean - ref))
+                          difference=None if ref is None else mean - ref))
     summary = dict(experiment=name, description=exp.description, tolerance=exp.tolerance,
                    table=table)
     with open(os.path.join(folder, "summary.json"), "w") as f:
