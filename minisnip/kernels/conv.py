@@ -4,16 +4,23 @@ Performance contract
 --------------------
 * ``im2col`` unfolds x (N, C, H, W) into ``cols`` (C*KH*KW, N*OH*OW), C-contiguous, in
   parallel over the C*KH*KW rows (each row is written by one thread: deterministic).
-* forward:        out (N*OH*OW, OC) = cols^T @ W^T: cols is read in place and only W is
-                  packed (W @ cols, which packs all of cols, measured 10.9 ms against 6.4 on
-                  LeNet-5's second convolution, 7.8 against 2.6 on its first)  (matmul kernel)
-* weight grad:    dW^T = cols @ dout  (cols read in place, dout packed)  (matmul kernel)
+* forward:        out (N*OH*OW, OC) = cols^T @ W^T  (matmul kernel). With C*KH*KW >= 128
+                  (LeNet-5's second conv) ``matmul`` runs the dot-product tiles on a parallel
+                  transpose of cols and W as stored; below, the rank-1 tiles on W @ cols
+                  computed transposed. Measured 2026-11-26, whole LeNet-5 step, interleaved
+                  A/B at 2 threads: 56 ms this way against 65 ms computing W @ cols.
+* weight grad:    dW^T = cols @ dout  (matmul kernel): cols and dout^T are both stored row by
+                  row, which is what the dot-product tiles read, so nothing is copied
+                  (3.5 ms on LeNet-5's second conv; from an im2row layout with the rank-1
+                  tiles 7.1 ms). LeNet-5's first conv (25 x 20 outputs, k = 57,600) takes
+                  the chunked ``long_k`` path.
 * input grad:     dcols = W^T @ dout^T, then ``col2im`` sums the patches back, in parallel
   over input channels (a channel's rows only touch that channel: no race, deterministic).
 * O(N OC C KH KW OH OW) flops per product; ``cols`` costs C*KH*KW*N*OH*OW floats of memory.
 
-Why im2col: the products then run in the blocked, vectorized matmul kernel (4 x 64 register
-tiles), which a direct 7-deep loop nest does not match without re-deriving the same blocking.
+Why im2col: the products then run in the blocked, vectorized matmul kernels, which a direct
+7-deep loop nest does not match without re-deriving the same blocking. The price is memory
+(cols is C*KH*KW times the output) and the im2col/col2im passes themselves.
 Measured on LeNet-5-Caffe at batch 100 (2 threads): see ``benchmarks/bench_conv.py``.
 """
 from __future__ import annotations
@@ -121,9 +128,8 @@ def _grad_out_t(grad_out):
 def conv2d_weight_grad(grad_out, cols, weight_shape):
     """dL/dW (OC, C, KH, KW) from dL/dout (N, OC, OH, OW) and the forward's cols.
 
-    Computed as (cols @ dout) transposed: cols (the big operand) is then read in place and
-    only dout (OC columns) is packed; dout^T @ cols^T would pack all of cols (measured 3.5 ms
-    of 4.5 on LeNet-5's second convolution)."""
+    Computed as (cols @ dout) transposed: cols and dout^T are then both read in place (see
+    the module docstring)."""
     dw_t = _mm(cols, _grad_out_t(grad_out).T)                    # (C*KH*KW, OC)
     return np.ascontiguousarray(dw_t.T).reshape(weight_shape)
 

@@ -190,7 +190,8 @@ def dot_tiles(a, bt, block):
         i0 = rs * 4
         # rows (columns) past the end repeat the last one; their results are not written
         a0, a1, a2, a3 = a[i0], a[min(i0 + 1, m - 1)], a[min(i0 + 2, m - 1)], a[min(i0 + 3, m - 1)]
-        b0, b1, b2, b3 = bt[j0], bt[min(j0 + 1, n - 1)], bt[min(j0 + 2, n - 1)], bt[min(j0 + 3, n - 1)]
+        b0, b1 = bt[j0], bt[min(j0 + 1, n - 1)]
+        b2, b3 = bt[min(j0 + 2, n - 1)], bt[min(j0 + 3, n - 1)]
         s00 = s01 = s02 = s03 = zero
         s10 = s11 = s12 = s13 = zero
         s20 = s21 = s22 = s23 = zero
@@ -244,7 +245,7 @@ def transposed(x):
     return out
 
 
-def _rows(x: np.ndarray) -> np.ndarray:
+def row_contiguous(x: np.ndarray) -> np.ndarray:
     """x as a C-contiguous array: itself, a parallel transpose of a column-major view, or a
     copy."""
     if x.flags.c_contiguous:
@@ -285,7 +286,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return long_k(a, b.T)
     k = a.shape[1]
     if k >= DOT_MIN_K:
-        return dot_tiles(_rows(a), _rows(b.T), dot_block(k, a.itemsize))
+        return dot_tiles(row_contiguous(a), row_contiguous(b.T), dot_block(k, a.itemsize))
     if _padded(n, m) < 0.75 * _padded(m, n):
         # A narrow C (say 100 x 10) would waste most of each 64-wide tile: compute
         # C^T = B^T A^T instead, whose long side is the tile's width.

@@ -15,9 +15,9 @@ Performance contract
 * The input projections of all T steps are ONE product (T*B, D) @ (D, G*H) before the loop;
   in the backward the weight gradients and the input gradient are ONE product each after it.
 * Per step: one (B, H) @ (H, G*H) product with W_hh^T laid out ONCE for the whole sequence
-  (``_Packed``: row-contiguous for ``matmul.dot_tiles`` when H >= 128, packed strips for the
-  rank-1 ``matmul.tiles`` below), then one fused kernel for all the gate arithmetic of the step
-  (nonlinearities, cell update, and in the backward every gate's local derivative),
+  (``_RightOperand``: row-contiguous for ``matmul.dot_tiles`` when H >= 128, packed strips
+  for the rank-1 ``matmul.tiles`` below), then one fused kernel for all the gate arithmetic
+  of the step (nonlinearities, cell update, and in the backward every gate's local derivative),
   parallel over the batch rows. So a step is two kernel calls instead of dozens of ops.
 * Deterministic: every output element is computed by one thread in a fixed order.
 * O(T B G H (D + H)) flops; memory O(T B G H) for what the backward needs.
@@ -37,7 +37,7 @@ def _mm(a, b):
     return _matmul.matmul(a, b)
 
 
-class _Packed:
+class _RightOperand:
     """A right-hand operand B used at every time step, laid out once for the matmul kernel:
     B^T row-contiguous for the dot-product tiles when k is long enough (free for W_hh^T in
     the forward, whose transpose W_hh is stored that way), otherwise packed strips."""
@@ -50,7 +50,7 @@ class _Packed:
         if self.blas:
             self.b = np.ascontiguousarray(b)
         elif b.shape[0] >= _matmul.DOT_MIN_K:
-            self.bt = _matmul._rows(b.T)
+            self.bt = _matmul.row_contiguous(b.T)
             self.block = _matmul.dot_block(b.shape[0], b.itemsize)
         else:
             self.packed = _matmul.pack_columns(b)
@@ -59,7 +59,7 @@ class _Packed:
         if self.blas:
             return a @ self.b
         if self.bt is not None:
-            return _matmul.dot_tiles(_matmul._rows(a), self.bt, self.block)
+            return _matmul.dot_tiles(_matmul.row_contiguous(a), self.bt, self.block)
         return _matmul.tiles(a, self.packed, self.n)
 
 
@@ -119,7 +119,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     dtype = x.dtype
     xw = _mm(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 4 * hid)
     xw += b_ih + b_hh
-    w_hh_t = _Packed(w_hh.T)
+    w_hh_t = _RightOperand(w_hh.T)
     hs = np.empty((t_len, batch, hid), dtype)
     cs = np.empty((t_len, batch, hid), dtype)
     gates = np.empty((t_len, batch, 4 * hid), dtype)
@@ -137,7 +137,7 @@ def lstm_backward(dhs, saved):
     t_len, batch, d = x.shape
     hid = w_hh.shape[1]
     dtype = x.dtype
-    w_hh_packed = _Packed(w_hh)
+    w_hh_right = _RightOperand(w_hh)
     dpre = np.empty((t_len, batch, 4 * hid), dtype)
     dh_next = np.zeros((batch, hid), dtype)
     dc_next = np.zeros((batch, hid), dtype)
@@ -146,7 +146,7 @@ def lstm_backward(dhs, saved):
         dh = dhs[t] + dh_next
         c_prev = cs[t - 1] if t > 0 else np.ascontiguousarray(c0, dtype)
         lstm_cell_backward(dh, dc_next, gates[t], cs[t], c_prev, dpre[t], dc_prev)
-        dh_next = w_hh_packed.left_multiply(dpre[t])
+        dh_next = w_hh_right.left_multiply(dpre[t])
         dc_next, dc_prev = dc_prev, dc_next
     flat = dpre.reshape(t_len * batch, 4 * hid)
     h_prev = np.concatenate([np.asarray(h0, dtype)[None], hs[:-1]]).reshape(t_len * batch, hid)
@@ -205,7 +205,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     dtype = x.dtype
     xw = _mm(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 3 * hid)
     xw += b_ih
-    w_hh_t = _Packed(w_hh.T)
+    w_hh_t = _RightOperand(w_hh.T)
     hs = np.empty((t_len, batch, hid), dtype)
     gates = np.empty((t_len, batch, 3 * hid), dtype)
     hws = np.empty((t_len, batch, 3 * hid), dtype)
@@ -223,7 +223,7 @@ def gru_backward(dhs, saved):
     t_len, batch, d = x.shape
     hid = w_hh.shape[1]
     dtype = x.dtype
-    w_hh_packed = _Packed(w_hh)
+    w_hh_right = _RightOperand(w_hh)
     dxw = np.empty((t_len, batch, 3 * hid), dtype)
     dhw = np.empty((t_len, batch, 3 * hid), dtype)
     dh_direct = np.empty((batch, hid), dtype)
@@ -233,7 +233,7 @@ def gru_backward(dhs, saved):
         dh = dhs[t] + dh_next
         h_prev = hs[t - 1] if t > 0 else h0
         gru_cell_backward(dh, gates[t], hws[t], h_prev, dxw[t], dhw[t], dh_direct)
-        dh_next = dh_direct + w_hh_packed.left_multiply(dhw[t])
+        dh_next = dh_direct + w_hh_right.left_multiply(dhw[t])
     fx = dxw.reshape(t_len * batch, 3 * hid)
     fh = dhw.reshape(t_len * batch, 3 * hid)
     h_prev_all = np.concatenate([h0[None], hs[:-1]]).reshape(t_len * batch, hid)
