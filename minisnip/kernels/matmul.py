@@ -13,16 +13,18 @@ Performance contract of ``tiles``
   strides, so a transposed view (``grad @ W`` with ``W`` stored (out, in)) costs nothing extra.
 * ``A`` (M, K) is read in place (any strides): each k step loads four scalars of A.
 * The micro-kernel computes one ``MR x NR`` tile of C as a sum over k of rank-1 updates: four
-  broadcasts of A times one NR-vector of B. The NR loop is what LLVM vectorizes (SIMD); the
-  four accumulator rows are separate 1-D arrays, which LLVM keeps in vector registers (a 2-D
-  accumulator measured 10x slower).
+  broadcasts of A times one NR-vector of B. The NR loop is what LLVM vectorizes (SIMD). The
+  four accumulator rows are separate 1-D arrays (a 2-D accumulator measured 10x slower), but
+  an array lives in memory: the assembly (``tiles.inspect_asm``, with caching off) loads,
+  multiply-adds and stores back 8 floats of accumulator for every 8 floats of B, so L1
+  traffic, not arithmetic, bounds this kernel. ``dot_tiles`` avoids that for long k.
 * Tiles of C are independent: ``prange`` over tiles. Each tile is computed by one thread in a
   fixed k order, so results are bitwise the same for any thread count.
 * ``fastmath={"contract"}`` only allows fused multiply-add: deterministic.
 * O(M N K) flops; O(MK * N/NR + KN + MN) memory traffic.
 
-Measured (2 threads, float32, warm median, including the packing): 57-70 GFLOP/s on the
-LeNet-300-100 products at batch 100, against 115-180 GFLOP/s for NumPy's OpenBLAS and 25-40
+Measured on 2026-11-25 (AMD EPYC, 2 threads, float32, warm median, including the packing):
+57-70 GFLOP/s on the LeNet-300-100 products at batch 100, against 115-180 GFLOP/s for NumPy's OpenBLAS and 25-40
 for a naive prange loop. NR in {16, 32, 64, 128} gave {6, 57, 75, 60} GFLOP/s without packing
 cost on (100,784)@(784,300). ``benchmarks/bench_matmul.py`` re-measures and keeps the JSON.
 """
@@ -164,7 +166,8 @@ def dot_tiles(a, bt, block):
 
     Why it is fast for a long k: the 16 sums are scalars, so LLVM keeps them in registers and,
     with "reassoc", vectorizes the k loop (16 vector accumulators, 8 vector loads per 16
-    fused multiply-adds). The rank-1 tiles of ``tiles`` keep their accumulators in memory (an
+    fused multiply-adds, no stores: checked in the assembly, 16 ``vfmadd231ps`` on ymm
+    registers per iteration). The rank-1 tiles of ``tiles`` keep their accumulators in memory (an
     array cannot live in registers), which bounds them by load/store traffic. The price is a
     horizontal sum per entry at the end, which a short k (under ``DOT_MIN_K``) does not repay.
     Tiles run in parallel, ordered so that all row strips of A meet one ``block`` of B^T rows
