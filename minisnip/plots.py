@@ -45,14 +45,7 @@ def save_figure2(mask: np.ndarray, path: str, title: str = "", image: np.ndarray
     im = ax.imshow(first_layer_picture(mask), cmap="viridis", vmin=0)
     ax.set_title("kept connections per pixel", fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046)
-    for a in axes.ravel():
-        a.axis("off")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
-    return path
+    return _finish(fig, axes, title, path)
 
 
 def save_figure2_grid(masks: dict, path: str, title: str = "", examples: dict = None) -> str:
@@ -68,11 +61,16 @@ def save_figure2_grid(masks: dict, path: str, title: str = "", examples: dict = 
             axes[0, j].imshow(np.asarray(examples[name]).reshape(28, 28), cmap="gray")
         axes[-1, j].imshow(first_layer_picture(masks[name]), cmap="viridis", vmin=0)
         axes[0, j].set_title(str(name), fontsize=8)
+    return _finish(fig, axes, title, path)
+
+
+def _finish(fig, axes, title, path) -> str:
+    """Axes off, the title on top, write the PNG (and close the figure)."""
     for a in axes.ravel():
         a.axis("off")
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _save(fig, path)
-    plt.close(fig)
+    _pyplot().close(fig)
     return path
