@@ -33,25 +33,9 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-@njit(cache=True, inline="always")
-def _valid_columns(ow, w, kj, stride, padding):
-    """The range [lo, hi) of output columns j whose input column j*stride - padding + kj lies
-    inside the image: outside it the tap reads padding (0)."""
-    lo = 0
-    while lo < ow and lo * stride - padding + kj < 0:
-        lo += 1
-    hi = ow
-    while hi > lo and (hi - 1) * stride - padding + kj >= w:
-        hi -= 1
-    return lo, hi
-
-
 @njit(cache=True, parallel=True)
 def im2col(x, kh, kw, stride, padding):
-    """x (N, C, H, W) -> cols (C*KH*KW, N*OH*OW); out-of-image taps are 0.
-
-    The in-image part of each output row is a plain strided copy with no per-element test
-    (contiguous for stride 1, so LLVM vectorizes it); padding columns are filled apart."""
+    """x (N, C, H, W) -> cols (C*KH*KW, N*OH*OW); out-of-image taps are 0."""
     n, c, h, w = x.shape
     oh = (h + 2 * padding - kh) // stride + 1
     ow = (w + 2 * padding - kw) // stride + 1
@@ -61,22 +45,17 @@ def im2col(x, kh, kw, stride, padding):
         ch = r // (kh * kw)
         ki = (r // kw) % kh
         kj = r % kw
-        lo, hi = _valid_columns(ow, w, kj, stride, padding)
-        x0 = lo * stride - padding + kj
         for b in range(n):
+            base = b * oh * ow
             for i in range(oh):
-                dst = b * oh * ow + i * ow
                 y = i * stride - padding + ki
-                if 0 <= y < h:
-                    for j in range(lo):
-                        cols[r, dst + j] = 0.0
-                    for j in range(hi - lo):
-                        cols[r, dst + lo + j] = x[b, ch, y, x0 + j * stride]
-                    for j in range(hi, ow):
-                        cols[r, dst + j] = 0.0
-                else:
-                    for j in range(ow):
-                        cols[r, dst + j] = 0.0
+                row_ok = 0 <= y < h
+                for j in range(ow):
+                    xx = j * stride - padding + kj
+                    if row_ok and 0 <= xx < w:
+                        cols[r, base + i * ow + j] = x[b, ch, y, xx]
+                    else:
+                        cols[r, base + i * ow + j] = 0.0
     return cols
 
 
@@ -90,15 +69,15 @@ def col2im(cols, n, c, h, w, kh, kw, stride, padding):
         for ki in range(kh):
             for kj in range(kw):
                 r = (ch * kh + ki) * kw + kj
-                lo, hi = _valid_columns(ow, w, kj, stride, padding)
-                x0 = lo * stride - padding + kj
                 for b in range(n):
+                    base = b * oh * ow
                     for i in range(oh):
                         y = i * stride - padding + ki
                         if 0 <= y < h:
-                            src = b * oh * ow + i * ow + lo
-                            for j in range(hi - lo):
-                                x[b, ch, y, x0 + j * stride] += cols[r, src + j]
+                            for j in range(ow):
+                                xx = j * stride - padding + kj
+                                if 0 <= xx < w:
+                                    x[b, ch, y, xx] += cols[r, base + i * ow + j]
     return x
 
 
