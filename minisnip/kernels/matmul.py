@@ -25,8 +25,8 @@ Performance contract of ``tiles``
 
 Measured on 2026-11-25 (AMD EPYC, 2 threads, float32, warm median, including the packing):
 57-70 GFLOP/s on the LeNet-300-100 products at batch 100, against 115-180 GFLOP/s for
-NumPy's OpenBLAS and 25-40 for a naive prange loop. NR in {16, 32, 64, 128} gave {6, 57, 75, 60} GFLOP/s without packing
-cost on (100,784)@(784,300). ``benchmarks/bench_matmul.py`` re-measures and keeps the JSON.
+NumPy's OpenBLAS and 25-40 for a naive prange loop. NR in {16, 32, 64, 128} gave
+{6, 57, 75, 60} GFLOP/s without packing cost on (100,784)@(784,300). ``benchmarks/bench_matmul.py`` re-measures and keeps the JSON.
 """
 from __future__ import annotations
 
@@ -264,6 +264,27 @@ def dot_block(k: int, itemsize: int) -> int:
     4 / 16 / 64 / 256 rows: (512, 2800) @ (2800, 28) 89 / 98 / 109 / 108 GFLOP/s,
     (6400, 500) @ (500, 50) 59 / 71 / 87 / 82, (100, 784) @ (784, 300) 94 / 94 / 102 / 67."""
     return max(4, min(64, (1 << 20) // (k * itemsize) // 4 * 4))
+
+
+class RightOperand:
+    """A right-hand operand B (K, N) laid out once for many products ``a @ B`` (a recurrent
+    layer's W_hh^T, used at every time step): B^T row-contiguous for ``dot_tiles`` when
+    k >= DOT_MIN_K (free when B is a transposed view of a row-major matrix), packed strips
+    for ``tiles`` otherwise; the same choice ``matmul`` makes."""
+
+    def __init__(self, b: np.ndarray):
+        k, self.n = b.shape
+        self.bt = self.packed = None
+        if k >= DOT_MIN_K:
+            self.bt = row_contiguous(b.T)
+            self.block = dot_block(k, b.itemsize)
+        else:
+            self.packed = pack_columns(b)
+
+    def left_multiply(self, a: np.ndarray) -> np.ndarray:
+        if self.bt is not None:
+            return dot_tiles(row_contiguous(a), self.bt, self.block)
+        return tiles(a, self.packed, self.n)
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -15,8 +15,8 @@ Performance contract
 * The input projections of all T steps are ONE product (T*B, D) @ (D, G*H) before the loop;
   in the backward the weight gradients and the input gradient are ONE product each after it.
 * Per step: one (B, H) @ (H, G*H) product with W_hh^T laid out ONCE for the whole sequence
-  (``_RightOperand``: row-contiguous for ``matmul.dot_tiles`` when H >= 128, packed strips
-  for the rank-1 ``matmul.tiles`` below), then one fused kernel for all the gate arithmetic
+  (``matmul.RightOperand``: row-contiguous for ``matmul.dot_tiles`` when H >= 128, packed
+  strips for the rank-1 ``matmul.tiles`` below), then one fused kernel for all the gate arithmetic
   of the step (nonlinearities, cell update, and in the backward every gate's local derivative),
   parallel over the batch rows. So a step is two kernel calls instead of dozens of ops.
 * Deterministic: every output element is computed by one thread in a fixed order.
@@ -37,30 +37,21 @@ def _mm(a, b):
     return _matmul.matmul(a, b)
 
 
-class _RightOperand:
-    """A right-hand operand B used at every time step, laid out once for the matmul kernel:
-    B^T row-contiguous for the dot-product tiles when k is long enough (free for W_hh^T in
-    the forward, whose transpose W_hh is stored that way), otherwise packed strips."""
+def _right_operand(b):
+    """B laid out once for the per-step products: ``matmul.RightOperand``, or B itself for
+    NumPy's ``@`` under the BLAS backend."""
+    from .. import config
+    if config.matmul_backend == "blas":
+        return _BlasOperand(np.ascontiguousarray(b))
+    return _matmul.RightOperand(b)
 
+
+class _BlasOperand:
     def __init__(self, b):
-        from .. import config
-        self.blas = config.matmul_backend == "blas"
-        self.n = b.shape[1]
-        self.b = self.bt = self.packed = None
-        if self.blas:
-            self.b = np.ascontiguousarray(b)
-        elif b.shape[0] >= _matmul.DOT_MIN_K:
-            self.bt = _matmul.row_contiguous(b.T)
-            self.block = _matmul.dot_block(b.shape[0], b.itemsize)
-        else:
-            self.packed = _matmul.pack_columns(b)
+        self.b = b
 
     def left_multiply(self, a):
-        if self.blas:
-            return a @ self.b
-        if self.bt is not None:
-            return _matmul.dot_tiles(_matmul.row_contiguous(a), self.bt, self.block)
-        return _matmul.tiles(a, self.packed, self.n)
+        return a @ self.b
 
 
 @njit(cache=True, fastmath={"contract"})
@@ -119,7 +110,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     dtype = x.dtype
     xw = _mm(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 4 * hid)
     xw += b_ih + b_hh
-    w_hh_t = _RightOperand(w_hh.T)
+    w_hh_t = _right_operand(w_hh.T)
     hs = np.empty((t_len, batch, hid), dtype)
     cs = np.empty((t_len, batch, hid), dtype)
     gates = np.empty((t_len, batch, 4 * hid), dtype)
@@ -137,7 +128,7 @@ def lstm_backward(dhs, saved):
     t_len, batch, d = x.shape
     hid = w_hh.shape[1]
     dtype = x.dtype
-    w_hh_right = _RightOperand(w_hh)
+    w_hh_right = _right_operand(w_hh)
     dpre = np.empty((t_len, batch, 4 * hid), dtype)
     dh_next = np.zeros((batch, hid), dtype)
     dc_next = np.zeros((batch, hid), dtype)
@@ -205,7 +196,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     dtype = x.dtype
     xw = _mm(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 3 * hid)
     xw += b_ih
-    w_hh_t = _RightOperand(w_hh.T)
+    w_hh_t = _right_operand(w_hh.T)
     hs = np.empty((t_len, batch, hid), dtype)
     gates = np.empty((t_len, batch, 3 * hid), dtype)
     hws = np.empty((t_len, batch, 3 * hid), dtype)
@@ -223,7 +214,7 @@ def gru_backward(dhs, saved):
     t_len, batch, d = x.shape
     hid = w_hh.shape[1]
     dtype = x.dtype
-    w_hh_right = _RightOperand(w_hh)
+    w_hh_right = _right_operand(w_hh)
     dxw = np.empty((t_len, batch, 3 * hid), dtype)
     dhw = np.empty((t_len, batch, 3 * hid), dtype)
     dh_direct = np.empty((batch, hid), dtype)
