@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import platform
 import statistics
@@ -55,14 +54,9 @@ def machine_info(threads: int) -> dict:
 
 
 def write_result(name: str, payload: dict) -> str:
+    from minisnip.files import write_json
     directory = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, f"{name}.json")
-    with open(path + ".tmp", "w") as f:
-        json.dump(payload, f, indent=2)
-        f.write("\n")
-    os.replace(path + ".tmp", path)
-    return path
+    return write_json(os.path.join(directory, f"{name}.json"), payload)
 
 
 def set_threads(threads: int) -> None:

@@ -6,19 +6,19 @@ model's ``state_dict`` under ``model/<name>``, the optimizer's arrays under ``op
 and a JSON document ``meta`` with the format version, epoch, schedule, optimizer scalars, the
 shapes and dtypes of every array, an optional ``numpy.random.Generator`` state and ``extra``.
 
-Writing goes to a temporary file in the same folder, which is flushed to disk and then
-renamed over the target (``os.replace`` is atomic): a crash while saving leaves the previous
-checkpoint as it was. Loading validates the whole file against the model and optimizer
+Writing goes through ``files.atomic_write`` (a temporary file in the same folder, flushed,
+then renamed over the target): a crash while saving leaves the previous checkpoint as it was. Loading validates the whole file against the model and optimizer
 first and only then copies anything, so a corrupt or mismatched checkpoint changes nothing.
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from .files import atomic_write, json_default
 
 FORMAT = "minisnip-checkpoint"
 VERSION = 1
@@ -44,28 +44,10 @@ def save(path: str, model, optimizer=None, scheduler=None, *, epoch: int = 0, rn
         scheduler=None if scheduler is None else scheduler.state_dict(),
         rng=None if rng is None else rng.bit_generator.state,
         extra=extra or {})
-    payload = json.dumps(meta, default=_jsonable)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".ckpt-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, meta=np.array(payload), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    payload = json.dumps(meta, default=json_default)
+    with atomic_write(path, "wb") as f:
+        np.savez(f, meta=np.array(payload), **arrays)
     return path
-
-
-def _jsonable(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def read(path: str) -> tuple:

@@ -102,10 +102,11 @@ def _config_from(args, **overrides):
 
 
 def cmd_train(args) -> int:
-    from .train import run, write_json
+    from .files import write_json
+    from .train import run
     record = run(_config_from(args))
     if args.json:
-        write_json(record, args.json)
+        write_json(args.json, record)
         print(f"wrote {args.json}")
     return 0
 
@@ -113,8 +114,8 @@ def cmd_train(args) -> int:
 def cmd_prune(args) -> int:
     import numpy as np
     from .snip import prune
-    from .train import (build_initialized_model, check_fits, prepare_data, pruning_batch,
-                        write_json)
+    from .files import atomic_write, write_json
+    from .train import build_initialized_model, check_fits, prepare_data, pruning_batch
     if args.sparsity is None:
         raise ValueError("minisnip prune needs --sparsity (for example --sparsity 0.95)")
     config = _config_from(args).resolved()
@@ -126,20 +127,20 @@ def cmd_prune(args) -> int:
                    rng=np.random.default_rng([config.seed, 2]))
     print(report.table())
     masks = {name: mask.data.astype(bool) for name, _, mask in model.named_masks()}
-    tmp = args.out + ".tmp.npz"
-    np.savez_compressed(tmp, **masks)
-    os.replace(tmp, args.out)
+    with atomic_write(args.out, "wb") as f:
+        np.savez_compressed(f, **masks)
     print(f"wrote masks of {len(masks)} layers to {args.out}")
     if args.json:
-        write_json(dict(report.to_dict(), model=config.model, dataset=config.dataset,
-                        seed=config.seed, pruner=config.pruner), args.json)
+        write_json(args.json, dict(report.to_dict(), model=config.model, dataset=config.dataset,
+                                   seed=config.seed, pruner=config.pruner))
         print(f"wrote {args.json}")
     return 0
 
 
 def cmd_demo(args) -> int:
     from .plots import save_figure2
-    from .train import RunConfig, run, write_json
+    from .files import write_json
+    from .train import RunConfig, run
     os.makedirs(args.out, exist_ok=True)
     print(f"minisnip demo: prune LeNet-300-100 with SNIP at {args.sparsity:.0%} on one batch of "
           f"the bundled fashion-mini data, then train it for {args.epochs} epochs.\n")
@@ -147,7 +148,7 @@ def cmd_demo(args) -> int:
                        seed=args.seed, sparsity=args.sparsity, pruner="snip",
                        milestones=(max(args.epochs // 2, 1), max(3 * args.epochs // 4, 1)))
     record, model = run(config, return_model=True)
-    write_json(record, os.path.join(args.out, "result.json"))
+    write_json(os.path.join(args.out, "result.json"), record)
     png = os.path.join(args.out, "figure2_first_layer_mask.png")
     save_figure2(model.fc1.c.data, png,
                  title=f"SNIP keeps {1 - args.sparsity:.0%} of LeNet-300-100's first layer")

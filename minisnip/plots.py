@@ -5,9 +5,9 @@ as a 28x28 image: bright pixels keep many connections, dark ones were pruned awa
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
+
+from .files import save_figure
 
 
 def first_layer_picture(mask: np.ndarray, side: int = 28) -> np.ndarray:
@@ -24,13 +24,6 @@ def _pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
-
-
-def _save(fig, path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
 
 
 def save_figure2(mask: np.ndarray, path: str, title: str = "", image: np.ndarray = None) -> str:
@@ -71,6 +64,6 @@ def _finish(fig, axes, title, path) -> str:
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
     _pyplot().close(fig)
     return path

@@ -12,8 +12,6 @@ checkpoint sees exactly the batches an uninterrupted run would have seen.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import sys
 import time
 from typing import Callable, Optional
@@ -277,27 +275,6 @@ def run(config: RunConfig, return_model: bool = False):
     _log(config, f"test error {test_err:.2f}%  val error {val_err:.2f}%  "
                  f"({record['seconds']:.1f}s)")
     return (record, model) if return_model else record
-
-
-def write_json(record: dict, path: str) -> None:
-    """Write the run record atomically (a temporary file, then a rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(record, f, indent=2, default=_json_default)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -70,7 +70,8 @@ register(Experiment(
 def run_experiment(name: str, out: str = "runs", data_dir=None, epochs=None, max_train=None,
                    quiet=False) -> dict:
     """Run (or continue) experiment ``name``; returns and writes the summary."""
-    from ..train import RunConfig, run, write_json
+    from ..files import write_json
+    from ..train import RunConfig, run
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; available: {', '.join(EXPERIMENTS)}")
     exp = EXPERIMENTS[name]
@@ -87,13 +88,14 @@ def run_experiment(name: str, out: str = "runs", data_dir=None, epochs=None, max
         t0 = time.perf_counter()
         record = run(config)
         record["wall_seconds"] = time.perf_counter() - t0
-        write_json(record, path)
+        write_json(path, record)
     return summarize(name, out)
 
 
 def summarize(name: str, out: str = "runs") -> dict:
     """Collect the finished runs of ``name`` into a table (JSON + Markdown + PNG)."""
     import numpy as np
+    from ..files import write_json, write_text
     exp = EXPERIMENTS[name]
     folder = os.path.join(out, name)
     rows = {}
@@ -113,8 +115,7 @@ def summarize(name: str, out: str = "runs") -> dict:
                           difference=None if ref is None else mean - ref))
     summary = dict(experiment=name, description=exp.description, tolerance=exp.tolerance,
                    table=table)
-    with open(os.path.join(folder, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
+    write_json(os.path.join(folder, "summary.json"), summary)
     lines = [f"# {name}", "", exp.description, "",
              "| model | pruner | sparsity | seeds | test error % (mean) | PyTorch reference | diff |",
              "|---|---|---|---|---|---|---|"]
@@ -123,8 +124,7 @@ def summarize(name: str, out: str = "runs") -> dict:
         diff = "" if row["difference"] is None else f"{row['difference']:+.2f}"
         lines.append(f"| {row['model']} | {row['pruner']} | {row['sparsity']:g} | {row['seeds']} | "
                      f"{row['mean_test_error']:.2f} | {ref} | {diff} |")
-    with open(os.path.join(folder, "summary.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_text(os.path.join(folder, "summary.md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
     _plot(summary, os.path.join(folder, "summary.png"))
     return summary
@@ -134,6 +134,7 @@ def _plot(summary, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from ..files import save_figure
     fig, ax = plt.subplots(figsize=(6, 4))
     series = {}
     for row in summary["table"]:
@@ -155,5 +156,5 @@ def _plot(summary, path):
     ax.set_title(summary["experiment"])
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)

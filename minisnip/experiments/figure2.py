@@ -3,7 +3,6 @@ class only and show which input pixels keep connections (first-layer mask averag
 hidden units, as 28x28). ``minisnip figure2`` writes the picture and its data (JSON)."""
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -20,6 +19,7 @@ CLASS_NAMES = {
 def figure2(out: str = "runs/figure2", dataset: str = "fashion-mnist", data_dir=None,
             sparsity: float = 0.95, batch: int = 100, seed: int = 0, download=False) -> str:
     from ..data import prepare
+    from ..files import write_json
     from ..models import build_model
     from ..nn import init
     from ..plots import first_layer_picture, save_figure2_grid
@@ -42,7 +42,7 @@ def figure2(out: str = "runs/figure2", dataset: str = "fashion-mnist", data_dir=
     save_figure2_grid(masks, png, examples=examples,
                       title=f"SNIP at {sparsity:.0%} on one batch of each class: first-layer "
                             f"connections kept per pixel ({dataset})")
-    with open(os.path.join(out, f"figure2_{dataset}.json"), "w") as f:
-        json.dump(dict(dataset=dataset, sparsity=sparsity, batch=batch, seed=seed,
-                       kept_fraction_per_pixel=densities), f)
+    write_json(os.path.join(out, f"figure2_{dataset}.json"),
+               dict(dataset=dataset, sparsity=sparsity, batch=batch, seed=seed,
+                    kept_fraction_per_pixel=densities))
     return png
