@@ -1,14 +1,16 @@
-"""Checkpoints: weights, masks, optimizer state, lr schedule, epoch and random state in ONE
-file, written atomically, read back only after everything in it has been checked.
+"""Checkpoints: weights, masks, optimizer state, lr schedule and epoch in ONE file, written
+atomically, read back only after everything in it has been checked.
 
 Format: a NumPy ``.npz`` (no pickle: loading a checkpoint cannot run code) holding the
 model's ``state_dict`` under ``model/<name>``, the optimizer's arrays under ``optim/<key>``,
 and a JSON document ``meta`` with the format version, epoch, schedule, optimizer scalars, the
-shapes and dtypes of every array, an optional ``numpy.random.Generator`` state and ``extra``.
+shapes and dtypes of every array, and ``extra`` (the run's history and settings). No random
+state is stored: every random stream of a run is derived from its seed (``streams.py``).
 
 Writing goes through ``files.atomic_write`` (a temporary file in the same folder, flushed,
-then renamed over the target): a crash while saving leaves the previous checkpoint as it was. Loading validates the whole file against the model and optimizer
-first and only then copies anything, so a corrupt or mismatched checkpoint changes nothing.
+then renamed over the target): a crash while saving leaves the previous checkpoint as it was.
+Loading validates the whole file against the model and optimizer first and only then copies
+anything, so a corrupt or mismatched checkpoint changes nothing.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ class CheckpointError(ValueError):
     """The checkpoint file is unreadable, corrupt, or does not match the model/optimizer."""
 
 
-def save(path: str, model, optimizer=None, scheduler=None, *, epoch: int = 0, rng=None,
+def save(path: str, model, optimizer=None, scheduler=None, *, epoch: int = 0,
          extra: dict = None) -> str:
     arrays = {f"model/{k}": v for k, v in model.state_dict().items()}
     optim_state = optimizer.state_dict() if optimizer is not None else None
@@ -42,7 +44,6 @@ def save(path: str, model, optimizer=None, scheduler=None, *, epoch: int = 0, rn
             scalars={k: (v.item() if hasattr(v, "item") else v)
                      for k, v in optim_state["scalars"].items()}),
         scheduler=None if scheduler is None else scheduler.state_dict(),
-        rng=None if rng is None else rng.bit_generator.state,
         extra=extra or {})
     payload = json.dumps(meta, default=json_default)
     with atomic_write(path, "wb") as f:
@@ -79,7 +80,7 @@ def read(path: str) -> tuple:
 def load(path: str, model, optimizer=None, scheduler=None) -> dict:
     """Restore ``model`` (and ``optimizer``, ``scheduler``) from ``path``.
 
-    Returns ``{"epoch", "rng", "extra"}`` where ``rng`` is a restored Generator or None.
+    Returns ``{"epoch", "extra"}``.
     Raises CheckpointError, with nothing changed, if anything does not fit.
     """
     meta, arrays = read(path)
@@ -114,11 +115,7 @@ def load(path: str, model, optimizer=None, scheduler=None) -> dict:
         optimizer.load_state_dict(optim_state)
     if scheduler is not None:
         scheduler.load_state_dict(meta["scheduler"])
-    rng = None
-    if meta.get("rng"):
-        rng = np.random.default_rng()
-        rng.bit_generator.state = meta["rng"]
-    return dict(epoch=meta["epoch"], rng=rng, extra=meta.get("extra", {}))
+    return dict(epoch=meta["epoch"], extra=meta.get("extra", {}))
 
 
 def _check_optimizer(path, optimizer, state):

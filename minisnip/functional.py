@@ -8,11 +8,3 @@ from .ops import (adaptive_avg_pool2d, avg_pool2d, batch_norm, conv2d, cross_ent
 
 def softmax(x, dim=-1):
     return log_softmax(x, dim).exp()
-
-
-def nll_loss(log_probs, targets):
-    """Mean of ``-log_probs[i, targets[i]]`` (use after ``log_softmax``)."""
-    import numpy as np
-    from .tensor import Tensor
-    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    return -log_probs[np.arange(log_probs.shape[0]), t].mean()
