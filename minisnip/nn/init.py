@@ -69,40 +69,12 @@ def sample(scheme: str, shape: tuple, rng=None, gates: int = 1) -> np.ndarray:
     raise ValueError(f"unknown initialization {scheme!r}; expected one of {', '.join(SCHEMES)}")
 
 
-def normal_(param, std=RN_STD, rng=None):
-    param.data[...] = _rng(rng).standard_normal(param.shape) * std
-    return param
-
-
-def truncated_normal_(param, std=RN_STD, rng=None):
-    param.data[...] = _truncated(_rng(rng), std, param.shape)
-    return param
-
-
-def xavier_normal_(param, rng=None, gates=1):
-    param.data[...] = sample("vs-x", param.shape, rng, gates)
-    return param
-
-
-def kaiming_normal_(param, rng=None, gates=1):
-    param.data[...] = sample("vs-h", param.shape, rng, gates)
-    return param
-
-
-def lecun_normal_(param, rng=None, gates=1):
-    param.data[...] = sample("lecun", param.shape, rng, gates)
-    return param
-
-
-def zeros_(param):
-    param.data[...] = 0
-    return param
-
-
 def initialize(model, scheme: str = "vs-x", rng=None):
     """Initialize every weight of ``model`` by ``scheme`` and set biases to zero, in place.
 
     Parameters are visited in ``named_parameters`` order, so a seed gives the same network.
+    The scheme is recorded as ``model.init_scheme`` (the ``-reinit`` sanity check of
+    ``pruners`` re-draws from it).
     """
     if scheme not in SCHEMES:
         raise ValueError(f"unknown initialization {scheme!r}; expected one of {', '.join(SCHEMES)}")
@@ -120,4 +92,5 @@ def initialize(model, scheme: str = "vs-x", rng=None):
                     param.data *= param.mask.data  # a pruned connection stays pruned
             else:
                 param.data[...] = 0
+    model.init_scheme = scheme
     return model
