@@ -16,7 +16,7 @@ from minisnip.data import batches, prepare
 from minisnip.models import build_model
 from minisnip.nn import init
 from minisnip.plots import save_figure2_grid
-from minisnip.snip import prune
+from minisnip.pruners import prune
 from minisnip.train import evaluate
 
 FAST = os.environ.get("MINISNIP_FAST") == "1"

@@ -14,6 +14,7 @@ from minisnip import Tensor, functional as F, nn
 from minisnip.kernels import recurrent
 from minisnip.models import build_model
 from minisnip.nn import init
+from minisnip.report import gate_densities
 from minisnip.snip import prune
 
 FAST = os.environ.get("MINISNIP_FAST") == "1"
@@ -69,7 +70,7 @@ for name in ("lstm-s", "gru-s"):
     init.initialize(model, "vs-x", rng=0)
     report = prune(model, data.x_train[:100], data.y_train[:100], sparsity=0.95)
     print(f"\n{name}:")
-    for gate, density in nn.gate_densities(model.rnn).items():
+    for gate, density in gate_densities(model.rnn).items():
         print(f"  {gate:5s} {100 * density:6.2f}% kept")
 
 # %% [markdown]

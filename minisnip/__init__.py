@@ -3,8 +3,9 @@
 SNIP: Lee, Ajanthan & Torr, "Single-shot Network Pruning based on Connection Sensitivity",
 ICLR 2019. Start at ``minisnip/snip.py`` for the paper, ``minisnip/autograd.py`` for the engine.
 
-Submodules (``functional``, ``nn``, ``optim``, ``snip``, ``pruners``, ``data``, ``models``,
-``train``, ``gradcheck``, ``checkpoint``) are imported on first use.
+Submodules (``functional``, ``nn``, ``optim``, ``snip``, ``masks``, ``report``, ``pruners``,
+``data``, ``models``, ``train``, ``streams``, ``files``, ``gradcheck``, ``checkpoint``, ...)
+are imported on first use.
 """
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from .tensor import Tensor, tensor
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"functional", "nn", "optim", "snip", "pruners", "data", "models", "train",
-               "gradcheck", "checkpoint", "ops", "kernels", "plots", "experiments"}
+_SUBMODULES = {"functional", "nn", "optim", "snip", "masks", "report", "pruners", "data",
+               "models", "train", "streams", "files", "gradcheck", "checkpoint", "ops",
+               "kernels", "plots", "experiments"}
 
 
 def __getattr__(name):

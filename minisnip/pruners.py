@@ -1,72 +1,129 @@
-"""Pruning criteria beside SNIP, each one small function with the same signature:
+"""Pruning at initialization beside SNIP, on one interface, with the sanity checks.
 
-    pruner(model, inputs, targets, kappa, rng, loss_fn=None) -> list of boolean keep-masks
+A **scorer** maps a model (and, if it looks at data, one mini-batch) to one score array per
+prunable weight, in ``model.named_masks()`` order; **larger means keep**:
 
-one mask per prunable layer in ``model.named_masks()`` order, exactly ``kappa`` True in all.
-``snip.prune(model, ..., method=NAME)`` looks the function up in ``PRUNERS``.
+    scorer(model, batch, rng, loss_fn) -> [score array shaped like each mask, ...]
 
-The sanity checks are those of Frankle et al., "Pruning Neural Networks at Initialization:
-Why Are We Missing the Mark?" (ICLR 2021): if a method's masks carry information, shuffling
-them within each layer, re-initializing the kept weights, or inverting the scores should hurt.
+Every method then keeps exactly kappa connections with the one shared selection,
+``snip.top_kappa`` (Eq. 7's rule, ties to the lower global index). ``prune`` below is
+Algorithm 1 with the method's scores in place of SNIP's.
+
+The sanity checks of Frankle et al., "Pruning Neural Networks at Initialization: Why Are We
+Missing the Mark?" (ICLR 2021) apply to any method, by a suffix of its name: if the method's
+masks carry information, each of these should hurt.
+
+* ``METHOD-inverted``: the ranking reversed (the scores negated: the kappa *lowest* are kept);
+* ``METHOD-shuffled``: the method's per-layer counts, positions within each layer random;
+* ``METHOD-reinit``: the method's mask, the kept weights drawn afresh from the model's
+  initialization scheme.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .snip import connection_sensitivity, top_kappa
+from .masks import add_bias_masks, apply, count, prunable
+from .report import PruneReport, prune_report
+from .snip import connection_sensitivity, kappa_from, top_kappa
 
 
-def _weights(model):
-    return [w for _, w, _ in model.named_masks()]
+# -------------------------------------------------------------------------- scorers
+def snip_scores(model, batch, rng, loss_fn=None) -> list:
+    """The paper: connection sensitivity s = |g| / sum|g| (Eq. 5-6)."""
+    return connection_sensitivity(model, *batch, loss_fn=loss_fn).s
 
 
-def snip(model, inputs, targets, kappa, rng, loss_fn=None):
-    """The paper: keep the kappa largest connection sensitivities s = |g| / sum|g| (Eq. 6-7)."""
-    return top_kappa(connection_sensitivity(model, inputs, targets, loss_fn).s, kappa)
+def random_scores(model, batch, rng, loss_fn=None) -> list:
+    """Uniform random scores: kappa connections chosen uniformly over the whole network."""
+    return [rng.random(c.shape) for _, _, c in prunable(model)]
 
 
-def random(model, inputs, targets, kappa, rng, loss_fn=None):
-    """Keep kappa connections chosen uniformly at random over the whole network."""
-    return top_kappa([rng.random(w.shape) for w in _weights(model)], kappa)
+def magnitude_scores(model, batch, rng, loss_fn=None) -> list:
+    """|w| at initialization (no data needed)."""
+    return [np.abs(w.data) for _, w, _ in prunable(model)]
 
 
-def magnitude(model, inputs, targets, kappa, rng, loss_fn=None):
-    """Keep the kappa largest |w| at initialization (global, no data needed)."""
-    return top_kappa([np.abs(w.data) for w in _weights(model)], kappa)
+SCORERS = {
+    "snip": snip_scores,
+    "random": random_scores,
+    "magnitude": magnitude_scores,
+}
+SANITY_CHECKS = ("inverted", "shuffled", "reinit")
 
 
-def snip_shuffled(model, inputs, targets, kappa, rng, loss_fn=None):
-    """SNIP's per-layer counts, but which connections within a layer are kept is random."""
-    return [rng.permutation(m.ravel()).reshape(m.shape)
-            for m in snip(model, inputs, targets, kappa, rng, loss_fn)]
+def methods() -> list:
+    """Every name ``prune(method=...)`` takes: each scorer, and each with each sanity check."""
+    return list(SCORERS) + [f"{s}-{check}" for s in SCORERS for check in SANITY_CHECKS]
 
 
-def snip_reinit(model, inputs, targets, kappa, rng, loss_fn=None, scheme=None):
-    """SNIP's mask, then fresh weights for every prunable weight, drawn with ``rng`` from the
-    initialization ``scheme`` (default: ``model.init_scheme`` if the model records one, else
-    "vs-x", the protocol's Glorot normal). Biases are left as they are (zero at init)."""
+def parse_method(method: str) -> tuple:
+    """``"snip-shuffled"`` -> ``("snip", "shuffled")``; ``"snip"`` -> ``("snip", None)``."""
+    base, _, check = method.rpartition("-")
+    if base in SCORERS and check in SANITY_CHECKS:
+        return base, check
+    if method in SCORERS:
+        return method, None
+    raise ValueError(f"unknown pruning method {method!r}; expected one of "
+                     f"{', '.join(methods())}")
+
+
+# ------------------------------------------------------------------- sanity checks
+def shuffle_within_layers(keep: list, rng) -> list:
+    """The same number of kept connections in every layer, at random positions."""
+    return [rng.permutation(k.ravel()).reshape(k.shape) for k in keep]
+
+
+def reinitialize_kept(model, scheme: str, rng) -> None:
+    """Draw every prunable weight afresh from ``scheme`` (then ``w := c * w``): the kept
+    connections stay, their initial values change. Biases are left as they are."""
     from .nn.init import sample
-    scheme = scheme or getattr(model, "init_scheme", None) or "vs-x"
-    masks = snip(model, inputs, targets, kappa, rng, loss_fn)
     for _, module in model.named_modules():
         for name in module._masks:
             w = module._parameters[name]
             if w.ndim >= 2:
                 w.data[...] = sample(scheme, w.shape, rng, getattr(module, "_gates", 1))
-    return masks
+                w.data *= w.mask.data
 
 
-def snip_inverted(model, inputs, targets, kappa, rng, loss_fn=None):
-    """Keep the kappa LEAST sensitive connections: the opposite of what SNIP keeps."""
-    scores = connection_sensitivity(model, inputs, targets, loss_fn).s
-    return top_kappa([-s for s in scores], kappa)
+# -------------------------------------------------------------------- Algorithm 1
+def prune(model, inputs=None, targets=None, sparsity=None, *, method: str = "snip", kappa=None,
+          rng=None, include_bias: bool = False, loss_fn=None, init_scheme=None) -> PruneReport:
+    """Algorithm 1 with any method's scores: m -> kappa, score, keep the top kappa, apply.
+
+    ``method``: a name of :func:`methods` (a scorer, optionally with a sanity-check suffix).
+    ``inputs, targets``: the one mini-batch for methods that look at data. ``rng``: a
+    ``np.random.Generator`` or a seed, for the methods and checks that draw random numbers.
+    ``init_scheme``: the initialization to re-draw from for ``-reinit`` (default: the scheme
+    ``nn.init.initialize`` recorded on the model). Other arguments as ``snip.prune``, which
+    this equals for ``method="snip"``.
+    """
+    base, check = parse_method(method)
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if check == "reinit":
+        init_scheme = _reinit_scheme(model, init_scheme)
+    if include_bias:
+        add_bias_masks(model)
+    kappa = kappa_from(count(model), sparsity=sparsity, kappa=kappa)
+    scores = SCORERS[base](model, (inputs, targets), rng, loss_fn)
+    if check == "inverted":
+        scores = [-np.asarray(s, dtype=np.float64) for s in scores]
+    keep = top_kappa(scores, kappa)
+    if check == "shuffled":
+        keep = shuffle_within_layers(keep, rng)
+    apply(model, keep)
+    if check == "reinit":
+        reinitialize_kept(model, init_scheme, rng)
+    return prune_report(model, method, keep)
 
 
-PRUNERS = {
-    "snip": snip,
-    "random": random,
-    "magnitude": magnitude,
-    "snip-shuffled": snip_shuffled,
-    "snip-reinit": snip_reinit,
-    "snip-inverted": snip_inverted,
-}
+def _reinit_scheme(model, scheme):
+    from .nn.init import SCHEMES
+    scheme = scheme or getattr(model, "init_scheme", None)
+    if scheme is None:
+        raise ValueError("the -reinit sanity check re-draws the kept weights from the model's "
+                         "initialization, but none is known: initialize the model with "
+                         "nn.init.initialize (which records it) or pass init_scheme=")
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown initialization {scheme!r}; expected one of "
+                         f"{', '.join(SCHEMES)}")
+    return scheme

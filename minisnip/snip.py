@@ -13,8 +13,10 @@ Alg. 1  Do this once, at a variance-scaling initialization, on one mini-batch; t
         sparse network in the standard way (the optimizers keep pruned weights at 0).
 
 The functions here are the paper, in its order: ``connection_sensitivity`` (Eq. 5-6),
-``top_kappa`` and ``kappa_from`` (Eq. 7), ``prune`` (Algorithm 1) with its ``PruneReport``.
-``pruners.py`` holds the baselines that share the pruning step's signature.
+``kappa_from`` and ``top_kappa`` (Eq. 7), ``prune`` (Algorithm 1). What they also need lives
+beside them: ``masks.py`` (the masks, and the ``scoring`` state that saves and restores the
+model), ``report.py`` (the per-layer report). ``pruners.py`` puts the other pruning-at-
+initialization methods on the same footing.
 
 Choices the paper leaves open, made here and documented where they are made: ties in the
 top-kappa go to the lower global index; scoring runs in eval mode; several scoring batches
@@ -25,12 +27,12 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections import OrderedDict
-from typing import Iterable, Optional
 
 import numpy as np
 
 from . import functional as F
+from .masks import add_bias_masks, apply, count, scoring
+from .report import PruneReport, prune_report
 from .tensor import Tensor
 
 
@@ -39,111 +41,74 @@ from .tensor import Tensor
 class Sensitivity:
     """Per prunable layer (in ``model.named_masks()`` order): g = dL/dc (Eq. 5) and the
     normalized connection sensitivity s = |g| / sum |g| over all layers (Eq. 6).
-
     ``losses``: the loss of each scored mini-batch (at c = 1)."""
     names: list
     g: list
     s: list
-    losses: list = dataclasses.field(default_factory=list)
+    losses: list
 
     def flat(self) -> np.ndarray:
         """s of every connection in one vector: layers in order, row-major within each."""
-        return np.concatenate([s.ravel() for s in self.s]) if self.s else np.zeros(0)
-
-    def as_dict(self) -> "OrderedDict[str, dict]":
-        """``{layer name: {"g": g, "s": s}}`` in ``named_masks()`` order."""
-        return OrderedDict((n, {"g": g, "s": s}) for n, g, s in zip(self.names, self.g, self.s))
+        return np.concatenate([s.ravel() for s in self.s])
 
 
 def connection_sensitivity(model, inputs=None, targets=None, loss_fn=None,
-                           batches: Optional[Iterable] = None) -> Sensitivity:
+                           batches=None) -> Sensitivity:
     """g = dL/dc at c = 1 (Eq. 5) and s = |g| / sum|g| (Eq. 6) for every prunable weight.
 
-    Every mask ``c`` (``model.named_masks()``) is set to ones and made to require grad, one
-    forward-backward runs, and ``c.grad`` *is* g. Because the layer computes with ``c * w``,
-    at c = 1 this equals ``w * dL/dw`` (tested). ``loss_fn(logits, targets)`` defaults to
-    ``F.cross_entropy``.
-
-    ``batches``: an iterable of ``(inputs, targets)`` to accumulate over several mini-batches
-    instead of one (give either ``inputs, targets`` or ``batches``). The *signed* g is summed
-    over batches and |.| is taken at the end: a connection whose effect on the loss has
-    opposite signs in two batches scores low. This differs from averaging |g| per batch, which
-    would rank such a connection high. (The paper scores one mini-batch.)
-
-    Scoring runs in eval mode (the mode is restored afterwards): nothing that depends on the
-    mode may change while scoring. BatchNorm uses its running statistics instead of this
-    batch's and does not update them (scoring must not change the model), and dropout (which
-    the paper removes anyway) is off, so g is the gradient of one deterministic function.
-
-    Afterwards the model is as it was: masks hold their previous values, ``c.requires_grad``
-    is False and ``c.grad`` None, parameters keep their ``requires_grad`` flag and their
-    ``.grad`` (scoring does not add to it), and the mode is restored.
-
-    A mask that the forward does not use (the bias masks that ``prune(include_bias=True)``
-    registers: the layers compute with ``b``, not ``c_b * b``) gets no ``c.grad``; for it g is
-    computed from the identity above, g = b * dL/db, which is what ``c_b * b`` would give.
+    One forward-backward with every mask ``c`` at 1 and requiring grad: ``c.grad`` *is* g
+    (for ``c * w``, it equals ``w * dL/dw``). ``loss_fn(logits, targets)`` defaults to
+    ``F.cross_entropy``. ``batches``: ``(inputs, targets)`` pairs to score several mini-batches
+    instead of one; the *signed* g is summed over them and |.| taken at the end (the paper
+    scores one). ``masks.scoring`` holds the state: eval mode (BatchNorm uses its running
+    statistics and keeps them), only the masks require grad, and afterwards the model is as
+    it was.
     """
     loss_fn = loss_fn or F.cross_entropy
-    if batches is None:
-        if inputs is None or targets is None:
-            raise ValueError("connection_sensitivity: give inputs and targets, or batches=")
-        batches = [(inputs, targets)]
-    elif inputs is not None or targets is not None:
-        raise ValueError("connection_sensitivity: give either inputs and targets (one "
-                         "mini-batch) or batches= (several), not both")
-    layers = list(model.named_masks())
-    if not layers:
-        raise ValueError(f"connection_sensitivity: {type(model).__name__} has no prunable "
-                         f"layer (no module registered a mask)")
-    masked = {id(w) for _, w, _ in layers}
-    params = list(model.parameters())
-    saved_masks = [mask.data.copy() for _, _, mask in layers]
-    saved_flags = [p.requires_grad for p in params]
-    saved_grads = [p.grad for p in params]
-    was_training = model.training
-    model.eval()
     losses = []
-    try:
-        # Only the masks are variables here. Masked weights also require grad, so that a
-        # mask the forward does not use can fall back to w * dL/dw (costs one elementwise
-        # product per layer); no other parameter gets a gradient.
-        for p in params:
-            p.requires_grad = id(p) in masked
-            p.grad = None
-        for _, _, mask in layers:
-            mask.data[...] = 1
-            mask.requires_grad = True
-            mask.grad = None
-        for x, y in batches:
-            loss = loss_fn(model(x if isinstance(x, Tensor) else Tensor(x)), y)
-            loss.backward()  # sums into c.grad: the signed g accumulates over batches
+    with scoring(model) as layers:                          # c = 1, requires grad
+        for x, y in _scoring_batches(inputs, targets, batches):
+            loss = loss_fn(model(Tensor(x)), y)             # L(c * w; D^b)
+            loss.backward()                                 # c.grad += dL/dc
             losses.append(loss.item())
-        if not losses:
-            raise ValueError("connection_sensitivity: batches= yielded no batch")
-        g = []
-        for _, w, mask in layers:
-            if mask.grad is not None:
-                g.append(mask.grad.copy())
-            elif w.grad is not None:   # the forward does not use c: g = w * dL/dw at c = 1
-                g.append((w.data * w.grad).astype(mask.data.dtype))
-            else:                      # the weight does not affect the loss at all
-                g.append(np.zeros_like(mask.data))
-    finally:
-        for (_, _, mask), saved in zip(layers, saved_masks):
-            mask.data[...] = saved
-            mask.requires_grad = False
-            mask.grad = None
-        for p, flag, grad in zip(params, saved_flags, saved_grads):
-            p.requires_grad = flag
-            p.grad = grad
-        model.train(was_training)
-    for name, gi in zip((n for n, _, _ in layers), g):
-        if not np.all(np.isfinite(gi)):
+        g = [c.grad.copy() if c.grad is not None else np.zeros(c.shape, c.dtype)
+             for _, c in layers]                            # Eq. 5: g_j = dL/dc_j
+    names = [name for name, _ in layers]
+    _check_scores(names, g, losses)
+    total = float(sum(np.abs(gj).sum(dtype=np.float64) for gj in g))
+    s = [np.abs(gj) / total if total > 0 else np.zeros_like(gj) for gj in g]   # Eq. 6
+    return Sensitivity(names=names, g=g, s=s, losses=losses)
+
+
+def _scoring_batches(inputs, targets, batches):
+    """The mini-batches to score, each checked: one ``(inputs, targets)``, or ``batches``."""
+    if (batches is None) == (inputs is None and targets is None):
+        raise ValueError("connection_sensitivity: give inputs and targets (one mini-batch) or "
+                         "batches= (several), not both and not neither")
+    scored = 0
+    for x, y in [(inputs, targets)] if batches is None else batches:
+        if x is None or y is None:
+            raise ValueError("connection_sensitivity: inputs and targets are both needed")
+        if len(x) == 0 or len(x) != len(y):
+            raise ValueError(f"connection_sensitivity: a scoring batch needs at least one "
+                             f"example and as many targets as inputs, got {len(x)} inputs and "
+                             f"{len(y)} targets")
+        scored += 1
+        yield (x.data if isinstance(x, Tensor) else x), y
+    if not scored:
+        raise ValueError("connection_sensitivity: batches= yielded no batch")
+
+
+def _check_scores(names, g, losses) -> None:
+    for name, gj in zip(names, g):
+        if not np.all(np.isfinite(gj)):
             raise ValueError(f"connection_sensitivity: dL/dc of {name} is not finite (loss "
                              f"{losses}); check the initialization and the inputs' scale")
-    total = float(sum(np.abs(gi).sum(dtype=np.float64) for gi in g))
-    s = [np.abs(gi) / total if total > 0 else np.zeros_like(gi) for gi in g]
-    return Sensitivity(names=[name for name, _, _ in layers], g=g, s=s, losses=losses)
+    if not any(np.any(gj) for gj in g):
+        warnings.warn("connection_sensitivity: dL/dc is 0 for every connection, so every "
+                      "s_j = 0 and the top kappa are simply the first kappa by index; were "
+                      "the weights initialized (nn.init.initialize)?", RuntimeWarning,
+                      stacklevel=3)
 
 
 # ---------------------------------------------------------------------------- Eq. 7
@@ -182,6 +147,8 @@ def top_kappa(scores: list, kappa: int) -> list:
     """
     if isinstance(scores, Sensitivity):
         scores = scores.s
+    if not len(scores):
+        raise ValueError("top_kappa: no scores given (one array per prunable layer expected)")
     sizes = [np.size(s) for s in scores]
     m = int(sum(sizes))
     if isinstance(kappa, bool) or not isinstance(kappa, (int, np.integer)) or not 0 <= kappa <= m:
@@ -192,6 +159,7 @@ def top_kappa(scores: list, kappa: int) -> list:
         raise ValueError("top_kappa: the scores contain NaN (did the loss overflow?)")
     keep = np.zeros(m, dtype=bool)
     keep[np.argsort(-flat, kind="stable")[:kappa]] = True
+    assert keep.sum() == kappa
     out, start = [], 0
     for s, n in zip(scores, sizes):
         out.append(keep[start:start + n].reshape(np.shape(s)))
@@ -200,230 +168,22 @@ def top_kappa(scores: list, kappa: int) -> list:
 
 
 # -------------------------------------------------------------------- Algorithm 1
-@dataclasses.dataclass
-class LayerReport:
-    """One prunable tensor after pruning. ``effective``: connections of this layer still on a
-    path from input to output (None when the model is not a plain chain)."""
-    name: str
-    shape: tuple
-    total: int
-    kept: int
-    gates: Optional[dict] = None  # gate name -> density, for recurrent matrices
-    effective: Optional[int] = None
+def prune(model, inputs, targets, sparsity=None, *, kappa=None, include_bias: bool = False,
+          loss_fn=None) -> PruneReport:
+    """Algorithm 1: at initialization, score the connections on one mini-batch and keep the
+    kappa most sensitive, once. Then train the sparse network as usual.
 
-    @property
-    def density(self) -> float:
-        return self.kept / self.total if self.total else 0.0
-
-
-@dataclasses.dataclass
-class PruneReport:
-    """What ``prune`` did: per layer kept / total / density, global and effective sparsity.
-
-    ``table()`` is the printable per-layer table, ``to_dict()`` the same as plain JSON types.
+    ``sparsity``: the paper's kappa-bar = (m - kappa) / m in [0, 1), or ``kappa``, the number
+    of connections to keep. ``include_bias=True`` ranks the biases with the weights, as the
+    official code does (biases start at 0, so their g is 0 and they are all removed unless
+    kappa exceeds the nonzero scores). Returns the per-layer :class:`PruneReport`; a layer
+    left with no connection, or no path from input to output, is also a RuntimeWarning.
+    ``pruners.prune`` runs the same steps with another method's scores.
     """
-    method: str
-    layers: list
-    effective_kept: Optional[int] = None
-    warnings: list = dataclasses.field(default_factory=list)
-
-    @property
-    def prunable(self) -> int:
-        return sum(layer.total for layer in self.layers)
-
-    @property
-    def kept(self) -> int:
-        return sum(layer.kept for layer in self.layers)
-
-    @property
-    def sparsity(self) -> float:
-        """The paper's kappa-bar = (m - kappa) / m over all prunable tensors."""
-        return 1.0 - self.kept / self.prunable if self.prunable else 0.0
-
-    @property
-    def effective_sparsity(self) -> Optional[float]:
-        """1 - (connections on an input-to-output path) / m; None if it was not computable."""
-        if self.effective_kept is None or not self.prunable:
-            return None
-        return 1.0 - self.effective_kept / self.prunable
-
-    def table(self) -> str:
-        eff = self.effective_kept is not None
-        head = f"{'layer':28s} {'shape':>18s} {'kept':>10s} {'total':>11s} {'density':>8s}"
-        lines = [head + (f" {'effective':>10s}" if eff else "")]
-        for layer in self.layers:
-            row = (f"{layer.name:28s} {str(tuple(layer.shape)):>18s} {layer.kept:10,d} "
-                   f"{layer.total:11,d} {100 * layer.density:7.2f}%")
-            if eff:
-                row += f" {layer.effective:10,d}" if layer.effective is not None else f" {'-':>10s}"
-            lines.append(row)
-            for gate, density in (layer.gates or {}).items():
-                lines.append(f"{'  gate ' + gate:28s} {'':>18s} {'':>10s} {'':>11s} "
-                             f"{100 * density:7.2f}%")
-        total = (f"{'all prunable (' + self.method + ')':28s} {'':>18s} {self.kept:10,d} "
-                 f"{self.prunable:11,d} {100 * (1 - self.sparsity):7.2f}%")
-        lines.append(total + (f" {self.effective_kept:10,d}" if eff else ""))
-        es = self.effective_sparsity
-        lines.append(f"sparsity {100 * self.sparsity:.2f}%"
-                     + (", effective sparsity not computed (not a plain chain of layers)"
-                        if es is None else
-                        f", effective sparsity {100 * es:.2f}% (also counting kept connections "
-                        f"that lie on no path from input to output)"))
-        lines += [f"WARNING: {w}" for w in self.warnings]
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        """Plain Python types only (``json.dumps`` works on it)."""
-        return dict(method=self.method, sparsity=float(self.sparsity), kept=int(self.kept),
-                    prunable=int(self.prunable),
-                    effective_sparsity=None if self.effective_sparsity is None
-                    else float(self.effective_sparsity),
-                    effective_kept=None if self.effective_kept is None else int(self.effective_kept),
-                    warnings=list(self.warnings),
-                    layers=[dict(name=l.name, shape=[int(n) for n in l.shape], kept=int(l.kept),
-                                 total=int(l.total), density=float(l.density), gates=l.gates,
-                                 effective=l.effective) for l in self.layers])
-
-
-def prune(model, inputs, targets, sparsity=None, method: str = "snip", *, kappa=None,
-          include_bias: bool = False, rng=None, loss_fn=None) -> PruneReport:
-    """Algorithm 1: score the connections on one mini-batch and keep the top kappa, once.
-
-    1. m = number of prunable connections (every mask of ``model.named_masks()``);
-       kappa = round((1 - sparsity) * m), or ``kappa`` given directly.
-    2. ``PRUNERS[method]`` returns one boolean keep-mask per layer, exactly kappa True in all
-       (for "snip": the top kappa of s, Eq. 6-7, scored on ``inputs, targets``).
-    3. Every mask ``c`` is written in place (``c.data[...] = keep``: the mask object stays the
-       one ``Parameter.mask`` refers to, so the optimizers see it) and the pruned weights are
-       zeroed (``w *= c``). From here on the network is the sparse one; train it as usual.
-
-    ``sparsity``: the paper's kappa-bar = (m - kappa) / m in [0, 1); or give ``kappa``, the
-    number of connections to keep. ``method``: a name in ``pruners.PRUNERS``. ``rng``: a
-    ``np.random.Generator`` or a seed, for the pruners that draw random numbers.
-
-    ``include_bias=True`` reproduces the official SNIP code, which puts the biases into the
-    top-kappa as well. It does so by registering a mask on the ``bias`` of every prunable layer
-    (Linear, Conv2d) before scoring. Biases are initialized to zero, so their sensitivity
-    b * dL/db is 0, they lose every tie, and all of them are removed (unless kappa exceeds the
-    number of nonzero-score weights). The masks stay registered after pruning: that is what
-    keeps the removed biases at exactly 0 through training (the optimizers honour
-    ``Parameter.mask``), as the official code's masked forward does; ``state_dict`` then has
-    ``bias_mask`` entries, the name ``torch.nn.utils.prune`` uses. Off by default: the paper
-    prunes weights.
-
-    Returns a :class:`PruneReport`; a layer left with no connection at all, or a network left
-    with no path from input to output, also raises a ``RuntimeWarning``.
-    """
-    from .pruners import PRUNERS
-    if method not in PRUNERS:
-        raise ValueError(f"unknown pruning method {method!r}; expected one of {', '.join(PRUNERS)}")
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    layers = list(model.named_masks())
-    if not layers:
-        raise ValueError(f"prune: {type(model).__name__} has no prunable layer (no module "
-                         f"registered a mask)")
     if include_bias:
-        for _, module in model.named_modules():
-            if module._masks and module._parameters.get("bias") is not None \
-                    and "bias" not in module._masks:
-                module.register_mask("bias")
-        layers = list(model.named_masks())
-    m = sum(mask.data.size for _, _, mask in layers)
-    keep_count = kappa_from(m, sparsity=sparsity, kappa=kappa)
-    masks = [np.asarray(k, dtype=bool)
-             for k in PRUNERS[method](model, inputs, targets, keep_count, rng, loss_fn=loss_fn)]
-    if len(masks) != len(layers) or any(k.shape != mask.shape for k, (_, _, mask) in zip(masks, layers)) \
-            or sum(int(k.sum()) for k in masks) != keep_count:
-        raise RuntimeError(f"pruner {method!r} broke its contract: it must return one boolean "
-                           f"mask per prunable layer, shaped like the layer, with exactly "
-                           f"kappa = {keep_count} True in all")
-    is_bias = [weight.ndim == 1 for _, weight, _ in layers]
-    reports, problems = [], []
-    for (name, weight, mask), keep, bias in zip(layers, masks, is_bias):
-        mask.data[...] = keep
-        weight.data *= mask.data
-        kept = int(keep.sum())
-        module = _owner(model, name)
-        reports.append(LayerReport(name=name, shape=tuple(mask.shape), total=int(keep.size),
-                                   kept=kept, gates=_gate_densities(module, keep)))
-        if kept == 0 and not bias:
-            problems.append(f"layer {name} is cut off entirely (0 of {keep.size} connections "
-                            f"kept): no signal passes it, the network's output no longer "
-                            f"depends on its input")
-    weights = [(n, k) for (n, _, _), k, b in zip(layers, masks, is_bias) if not b]
-    per_layer = effective_kept(weights, getattr(model, "_chain", True), per_layer=True)
-    if per_layer is not None:
-        effective = iter(per_layer)
-        for report, b in zip(reports, is_bias):
-            if not b:
-                report.effective = next(effective)
-        if sum(per_layer) == 0 and keep_count > 0 and not problems:
-            problems.append("no kept connection lies on a path from input to output: the "
-                            "network's output no longer depends on its input (lower the "
-                            "sparsity)")
-    for problem in problems:
-        warnings.warn(problem, RuntimeWarning, stacklevel=2)
-    return PruneReport(method=method, layers=reports, warnings=problems,
-                       effective_kept=None if per_layer is None else int(sum(per_layer)))
-
-
-def _owner(model, name: str):
-    module = model
-    for part in name.split(".")[:-1]:
-        module = module._modules[part]
-    return module
-
-
-def _gate_densities(module, keep: np.ndarray) -> Optional[dict]:
-    """Density of each gate block of a stacked recurrent matrix (modules with ``_gate_names``,
-    as ``nn.recurrent.gate_densities`` reports them, here per mask: W_ih and W_hh apart)."""
-    names = getattr(module, "_gate_names", None)
-    if not names or keep.ndim != 2 or keep.shape[0] % len(names):
-        return None
-    blocks = np.split(keep, len(names), axis=0)
-    return {g: float(b.mean()) for g, b in zip(names, blocks)}
-
-
-def effective_kept(layers: list, chain: bool = True, per_layer: bool = False):
-    """Connections still on a path from input to output, for a plain chain of layers.
-
-    ``layers``: ``(name, keep mask)`` in forward order, masks shaped (out, in, ...). The rule:
-    a unit (neuron or channel) between two layers that has no kept incoming connection
-    carries no information about the input, and one with no kept outgoing connection affects
-    nothing: the connections into and out of such a unit are useless. Removing them can make
-    more units dead, so the rule is applied until nothing changes. (The fixed point is exactly
-    "a connection u -> v counts iff u is reachable from the input and v reaches the output";
-    a test checks this against a graph search.) The network's inputs and outputs are never
-    dead. A flatten between a convolution (C channels) and a fully connected layer (C*H*W
-    inputs) maps each channel to its H*W inputs; pooling and elementwise layers between two
-    prunable layers keep units one-to-one. Biases are ignored (a dead unit's bias is a
-    constant, not information about the input).
-
-    Returns the total (or, with ``per_layer=True``, one count per layer), or None when the
-    layers do not form such a chain: consecutive shapes that do not fit, or a model that sets
-    ``_chain = False`` (residual and recurrent models do), where the rule would be wrong.
-    It assumes ``named_masks()`` order is forward order, true for the models in this package.
-    """
-    if not chain or not layers:
-        return None
-    keeps = [np.array(k, dtype=bool).reshape(k.shape[0], k.shape[1], -1) for _, k in layers]
-    for a, b in zip(keeps, keeps[1:]):
-        if b.shape[1] % a.shape[0]:
-            return None
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(keeps) - 1):
-            a, b = keeps[i], keeps[i + 1]
-            spread = b.shape[1] // a.shape[0]
-            has_in = a.any(axis=(1, 2))                                      # per unit
-            has_out = b.reshape(b.shape[0], a.shape[0], spread, -1).any(axis=(0, 2, 3))
-            dead = ~(has_in & has_out)
-            if dead.any():
-                dead_in_b = np.repeat(dead, spread)
-                if a[dead].any() or b[:, dead_in_b].any():
-                    a[dead] = False
-                    b[:, dead_in_b] = False
-                    changed = True
-    counts = [int(k.sum()) for k in keeps]
-    return counts if per_layer else int(sum(counts))
+        add_bias_masks(model)
+    kappa = kappa_from(count(model), sparsity=sparsity, kappa=kappa)     # m -> kappa
+    s = connection_sensitivity(model, inputs, targets, loss_fn).s       # Eq. 5-6, at init
+    keep = top_kappa(s, kappa)                                          # Eq. 7
+    apply(model, keep)                                                  # c := keep, w := c * w
+    return prune_report(model, "snip", keep)

@@ -107,3 +107,28 @@ def test_fans_of_conv_and_recurrent_shapes():
     assert nn.init.fans((4 * 128, 28), gates=4) == (28, 128)
     with pytest.raises(ValueError, match="unknown initialization"):
         nn.init.initialize(nn.Linear(2, 2), "glorot")
+
+
+def test_a_mask_cannot_be_replaced_only_written_in_place(rng):
+    """The layer, its weight's .mask and the optimizers share one mask array: assigning a new
+    tensor would leave the optimizer keeping the old mask's zeros."""
+    layer = nn.Linear(4, 3)
+    with pytest.raises(AttributeError, match="write it in place"):
+        layer.weight_mask = Tensor(np.zeros((3, 4), np.float32))
+    with pytest.raises(AttributeError):
+        layer.c = Tensor(np.zeros((3, 4), np.float32))
+    assert layer.weight.mask is layer.c is layer.weight_mask
+    minisnip.masks.write(layer.c, 0)
+    assert np.all(layer.weight.mask.data == 0)
+
+
+def test_a_bias_mask_is_used_by_the_forward(rng):
+    for layer, x in ((nn.Linear(4, 3), rng.standard_normal((2, 4))),
+                     (nn.Conv2d(2, 3, 3), rng.standard_normal((2, 2, 5, 5)))):
+        layer.weight.data[...] = rng.standard_normal(layer.weight.shape)
+        layer.bias.data[...] = 1.0
+        layer.register_mask("bias")
+        layer.bias_mask.data[...] = 0
+        with_bias_pruned = layer(Tensor(x.astype(np.float32))).data
+        layer.bias.data[...] = 0
+        np.testing.assert_array_equal(with_bias_pruned, layer(Tensor(x.astype(np.float32))).data)

@@ -1,39 +1,51 @@
-"""The pruners beside SNIP (pruners.py): one contract for all (exactly kappa, one boolean mask
-per layer in named_masks order), and what makes each one what it is."""
+"""Pruning at initialization on one interface (pruners.py): every method keeps exactly kappa
+through the shared selection, equals SNIP for "snip", and each sanity check does what it says."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from minisnip.pruners import PRUNERS
-from minisnip.snip import connection_sensitivity, prune
+from minisnip import pruners, snip
+from minisnip.pruners import SCORERS, methods, parse_method, prune
+from minisnip.snip import connection_sensitivity
 
 from .test_snip import one_numba_thread, small_net  # noqa: F401 (autouse fixture)
 
 
-def _flat(masks):
-    return np.concatenate([np.asarray(m).ravel() for m in masks])
+def _flat(arrays):
+    return np.concatenate([np.asarray(a).ravel() for a in arrays])
 
 
-def test_registry_names():
-    assert set(PRUNERS) == {"snip", "random", "magnitude", "snip-shuffled", "snip-reinit",
-                            "snip-inverted"}
+def _masks(model):
+    return [c.data.copy() for _, _, c in model.named_masks()]
+
+
+def test_method_names_and_parsing():
+    assert {"snip", "random", "magnitude"} <= set(SCORERS)
+    assert {"snip-shuffled", "snip-reinit", "snip-inverted", "magnitude-inverted"} <= set(methods())
+    assert parse_method("snip-inverted") == ("snip", "inverted")
+    assert parse_method("magnitude") == ("magnitude", None)
+    for bad in ("snap", "snip-upside-down", "inverted", ""):
+        with pytest.raises(ValueError, match="unknown pruning method"):
+            parse_method(bad)
 
 
 @settings(max_examples=10)
-@given(method=st.sampled_from(sorted(PRUNERS)), seed=st.integers(0, 1000), data=st.data())
-def test_every_pruner_returns_exactly_kappa_in_layer_order(method, seed, data):
+@given(method=st.sampled_from(methods()), seed=st.integers(0, 1000), data=st.data())
+def test_every_method_keeps_exactly_kappa_in_layer_order(method, seed, data):
     model, x, y = small_net(seed, sizes=(4, 3, 3))
     shapes = [c.shape for _, _, c in model.named_masks()]
     m = sum(int(np.prod(s)) for s in shapes)
     kappa = data.draw(st.integers(0, m))
-    masks = PRUNERS[method](model, x, y, kappa, np.random.default_rng(seed))
-    assert [k.shape for k in masks] == shapes
-    assert all(k.dtype == bool for k in masks)
-    assert _flat(masks).sum() == kappa
+    report = prune(model, x, y, kappa=kappa, method=method, rng=seed)
+    masks = _masks(model)
+    assert [k.shape for k in masks] == shapes and report.kept == kappa
+    assert _flat(masks).sum() == kappa and set(np.unique(_flat(masks))) <= {0.0, 1.0}
+    for _, w, c in model.named_masks():
+        assert np.all(w.data[c.data == 0] == 0)
 
 
-@pytest.mark.parametrize("method", sorted(PRUNERS))
-def test_prune_with_every_method_keeps_exactly_kappa_and_zeroes_weights(method):
+@pytest.mark.parametrize("method", methods())
+def test_prune_with_every_method_reports_and_zeroes_weights(method):
     model, x, y = small_net(3, sizes=(6, 5, 4))
     report = prune(model, x, y, sparsity=0.6, method=method, rng=0)
     m = 6 * 5 + 5 * 4
@@ -44,64 +56,96 @@ def test_prune_with_every_method_keeps_exactly_kappa_and_zeroes_weights(method):
     assert report.to_dict()["kept"] == report.kept
 
 
+def test_snip_method_equals_algorithm_1_of_snip_py():
+    a, x, y = small_net(4, sizes=(6, 5, 4))
+    b, _, _ = small_net(4, sizes=(6, 5, 4))
+    snip.prune(a, x, y, sparsity=0.7)
+    prune(b, x, y, sparsity=0.7, method="snip", rng=0)
+    assert all(np.array_equal(u, v) for u, v in zip(_masks(a), _masks(b)))
+
+
 def test_snip_keeps_the_largest_sensitivities():
     model, x, y = small_net(4, sizes=(6, 5, 4))
     s = connection_sensitivity(model, x, y).flat()
-    keep = _flat(PRUNERS["snip"](model, x, y, 17, np.random.default_rng(0)))
+    prune(model, x, y, kappa=17, method="snip")
+    keep = _flat(_masks(model)).astype(bool)
     assert s[keep].min() >= s[~keep].max()
 
 
 def test_magnitude_keeps_the_largest_weights():
     model, x, y = small_net(5, sizes=(6, 5, 4))
     w = np.abs(_flat([w.data for _, w, _ in model.named_masks()]))
-    keep = _flat(PRUNERS["magnitude"](model, x, y, 11, np.random.default_rng(0)))
+    prune(model, x, y, kappa=11, method="magnitude")
+    keep = _flat(_masks(model)).astype(bool)
     assert w[keep].min() >= w[~keep].max()
 
 
 def test_random_is_seeded_and_spreads_over_layers():
-    model, x, y = small_net(6, sizes=(20, 20, 10))
-    a = PRUNERS["random"](model, x, y, 300, np.random.default_rng(1))
-    b = PRUNERS["random"](model, x, y, 300, np.random.default_rng(1))
-    c = PRUNERS["random"](model, x, y, 300, np.random.default_rng(2))
+    def masks(seed):
+        model, x, y = small_net(6, sizes=(20, 20, 10))
+        prune(model, x, y, kappa=300, method="random", rng=seed)
+        return _masks(model)
+    a, b, c = masks(1), masks(1), masks(2)
     assert all(np.array_equal(u, v) for u, v in zip(a, b))
     assert not all(np.array_equal(u, v) for u, v in zip(a, c))
-    densities = [k.mean() for k in a]            # 300 of 600: about half of each layer
-    assert all(0.35 < d < 0.65 for d in densities)
+    assert all(0.35 < k.mean() < 0.65 for k in a)      # 300 of 600: about half of each layer
 
 
 def test_shuffled_keeps_per_layer_counts_but_not_the_positions():
-    model, x, y = small_net(7, sizes=(8, 6, 4))
-    snip_masks = PRUNERS["snip"](model, x, y, 20, np.random.default_rng(0))
-    shuffled = PRUNERS["snip-shuffled"](model, x, y, 20, np.random.default_rng(0))
-    assert [m.sum() for m in snip_masks] == [m.sum() for m in shuffled]
-    assert not all(np.array_equal(a, b) for a, b in zip(snip_masks, shuffled))
+    plain, x, y = small_net(7, sizes=(8, 6, 4))
+    shuffled, _, _ = small_net(7, sizes=(8, 6, 4))
+    prune(plain, x, y, kappa=20, method="snip")
+    prune(shuffled, x, y, kappa=20, method="snip-shuffled", rng=0)
+    a, b = _masks(plain), _masks(shuffled)
+    assert [m.sum() for m in a] == [m.sum() for m in b]
+    assert not all(np.array_equal(u, v) for u, v in zip(a, b))
 
 
 def test_inverted_keeps_the_least_sensitive():
     model, x, y = small_net(8, sizes=(6, 5, 4))
     s = connection_sensitivity(model, x, y).flat()
-    keep = _flat(PRUNERS["snip-inverted"](model, x, y, 20, np.random.default_rng(0)))
+    prune(model, x, y, kappa=20, method="snip-inverted")
+    keep = _flat(_masks(model)).astype(bool)
     assert s[keep].max() <= s[~keep].min()
 
 
-def test_reinit_keeps_the_snip_mask_and_draws_fresh_weights():
-    model, x, y = small_net(9, sizes=(6, 5, 4))
+@pytest.mark.parametrize("scheme", ["vs-x", "rn"])
+def test_reinit_keeps_the_mask_and_draws_fresh_weights_from_the_models_scheme(scheme):
+    from minisnip.nn import init
+    plain, x, y = small_net(9, sizes=(6, 5, 4))
+    model, _, _ = small_net(9, sizes=(6, 5, 4))
+    init.initialize(plain, scheme, rng=0)
+    init.initialize(model, scheme, rng=0)
     before = [w.data.copy() for _, w, _ in model.named_masks()]
     biases = [layer.bias.data.copy() for layer in model.layers]
-    snip_masks = PRUNERS["snip"](model, x, y, 20, np.random.default_rng(0))
-    masks = PRUNERS["snip-reinit"](model, x, y, 20, np.random.default_rng(0))
-    assert all(np.array_equal(a, b) for a, b in zip(snip_masks, masks))
-    for old, (_, w, _) in zip(before, model.named_masks()):
-        assert not np.any(old == w.data)
-        # same scheme (vs-x by default): Glorot normal std sqrt(2 / (fan_in + fan_out))
-        assert 0.3 < w.data.std() / np.sqrt(2 / sum(w.shape)) < 2.0
+    prune(plain, x, y, kappa=20, method="snip")
+    prune(model, x, y, kappa=20, method="snip-reinit", rng=1)   # not the init's stream
+    assert all(np.array_equal(u, v) for u, v in zip(_masks(plain), _masks(model)))
+    for old, (_, w, c) in zip(before, model.named_masks()):
+        kept = c.data == 1
+        assert not np.any(old[kept] == w.data[kept]) and np.all(w.data[~kept] == 0)
+    w = model.layers[0].weight.data[model.layers[0].c.data == 1]
+    std = 0.1 if scheme == "rn" else np.sqrt(2 / (6 + 5))   # RN: 0.1; VS-X: Glorot normal
+    assert 0.5 < w.std() / std < 1.6
     assert all(np.array_equal(b, layer.bias.data) for b, layer in zip(biases, model.layers))
 
 
-def test_prune_refuses_a_pruner_that_breaks_the_contract(monkeypatch):
+def test_reinit_refuses_a_model_without_a_known_scheme():
+    model, x, y = small_net(9)
+    del model.init_scheme
+    with pytest.raises(ValueError, match="initialization"):
+        prune(model, x, y, kappa=5, method="snip-reinit")
+    assert all(np.all(c == 1) for c in _masks(model))   # refused before anything changed
+    prune(model, x, y, kappa=5, method="snip-reinit", init_scheme="tn")
+
+
+def test_selection_is_shared_and_asserts_exactly_kappa(monkeypatch):
+    """A scorer only returns scores; the one selection (snip.top_kappa) decides."""
     model, x, y = small_net(10)
-    monkeypatch.setitem(PRUNERS, "broken",
-                        lambda model, x, y, kappa, rng, loss_fn=None:
-                        [np.ones(c.shape, bool) for _, _, c in model.named_masks()])
-    with pytest.raises(RuntimeError, match="exactly"):
-        prune(model, x, y, sparsity=0.5, method="broken")
+    monkeypatch.setitem(SCORERS, "constant",
+                        lambda model, batch, rng, loss_fn=None:
+                        [np.ones(c.shape) for _, _, c in model.named_masks()])
+    prune(model, x, y, kappa=4, method="constant")
+    keep = _flat(_masks(model))
+    np.testing.assert_array_equal(keep, np.arange(keep.size) < 4)   # ties: lower index wins
+    assert pruners.top_kappa is snip.top_kappa

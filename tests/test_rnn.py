@@ -8,6 +8,7 @@ from minisnip.kernels import recurrent, reference
 from minisnip.models import build_model, model_info
 from minisnip.nn import init
 from minisnip.snip import connection_sensitivity, prune
+from minisnip.report import gate_densities
 
 
 @st.composite
@@ -163,7 +164,7 @@ def test_models_prune_report_gates_and_train(name):
         loss.backward()
         opt.step()
     assert np.isfinite(loss.item())
-    densities = nn.gate_densities(model.rnn)
+    densities = gate_densities(model.rnn)
     assert set(densities) == {f"{s}.{g}" for s in ("ih", "hh") for g in model.rnn._gate_names}
     for _, w, c in model.named_masks():
         assert np.all(w.data[c.data == 0] == 0)

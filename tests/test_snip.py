@@ -9,9 +9,9 @@ from hypothesis import given, settings, strategies as st
 from minisnip import Tensor, functional as F, nn
 from minisnip.autograd import no_grad
 from minisnip.nn import init
-from minisnip.pruners import PRUNERS
-from minisnip.snip import (connection_sensitivity, effective_kept, kappa_from, prune,
-                           top_kappa)
+from minisnip.pruners import prune as prune_with
+from minisnip.report import effective_kept, gate_densities
+from minisnip.snip import connection_sensitivity, kappa_from, prune, top_kappa
 
 
 @pytest.fixture(autouse=True)
@@ -234,7 +234,7 @@ def test_bias_option_removes_all_zero_biases():
 def test_cut_off_layer_warns():
     model, x, y = small_net(6, sizes=(30, 2, 3))
     with pytest.warns(RuntimeWarning, match="cut off entirely"):
-        report = prune(model, x, y, kappa=3, method="magnitude")
+        report = prune_with(model, x, y, kappa=3, method="magnitude")
     assert report.warnings
 
 
@@ -312,8 +312,8 @@ def test_sensitivity_input_errors():
 
 
 def test_sensitivity_of_a_bias_mask_is_b_times_db():
-    """include_bias registers masks the layers' forward does not use; their g must still be
-    dL/dc_b at c = 1 = b * dL/db (here with nonzero biases, so it is not trivially 0)."""
+    """include_bias registers masks on the biases, and the layers then compute with c_b * b:
+    g is dL/dc_b at c = 1 = b * dL/db (here with nonzero biases, so it is not trivially 0)."""
     model, x, y = small_net(9)
     for layer in model.layers:
         layer.register_mask("bias")
@@ -371,7 +371,7 @@ def test_prune_report_numbers_on_a_hand_set_network():
     model.layers[1].weight.data[...] = [[7, 6], [5, 0.5]]         # keep 7, 6, 5
     mask0 = model.layers[0].c
     x, y = np.ones((1, 3)), np.array([0])
-    report = prune(model, x, y, kappa=5, method="magnitude")
+    report = prune_with(model, x, y, kappa=5, method="magnitude")
     assert model.layers[0].c is mask0 and model.layers[0].weight.mask is mask0
     assert [(l.kept, l.total) for l in report.layers] == [(2, 6), (3, 4)]
     assert [l.density for l in report.layers] == [2 / 6, 3 / 4]
@@ -390,7 +390,7 @@ def test_prune_report_numbers_on_a_hand_set_network():
 def test_prune_is_reproducible_with_a_seed():
     def masks(seed):
         model, x, y = small_net(12, sizes=(6, 5, 4))
-        prune(model, x, y, sparsity=0.7, method="random", rng=seed)
+        prune_with(model, x, y, sparsity=0.7, method="random", rng=seed)
         return [c.data.copy() for _, _, c in model.named_masks()]
     assert all(np.array_equal(a, b) for a, b in zip(masks(3), masks(3)))
     assert not all(np.array_equal(a, b) for a, b in zip(masks(3), masks(4)))
@@ -399,9 +399,9 @@ def test_prune_is_reproducible_with_a_seed():
 def test_prune_errors():
     model, x, y = small_net(13)
     with pytest.raises(ValueError, match="unknown pruning method"):
-        prune(model, x, y, 0.5, method="nope")
+        prune_with(model, x, y, 0.5, method="nope")
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
-        prune(model, x, y, 1.0)
+        prune_with(model, x, y, 1.0)
     assert all(np.all(c.data == 1) for _, _, c in model.named_masks())  # nothing touched
 
 
@@ -410,7 +410,7 @@ def test_whole_network_disconnected_warns():
     for i, layer in enumerate(model.layers):
         layer.weight.data[...] = [[1, 0], [0, 0]] if i != 1 else [[0, 0], [0, 1]]
     with pytest.warns(RuntimeWarning, match="no kept connection lies on a path"):
-        report = prune(model, np.ones((1, 2)), np.array([0]), kappa=3, method="magnitude")
+        report = prune_with(model, np.ones((1, 2)), np.array([0]), kappa=3, method="magnitude")
     assert report.effective_kept == 0
 
 
@@ -452,8 +452,8 @@ def test_effective_sparsity_of_a_pruned_conv_net_and_gates_of_a_recurrent_one():
     rng = np.random.default_rng(0)
     model = ConvNet()
     init.initialize(model, "vs-h", rng=rng)
-    report = prune(model, rng.standard_normal((4, 1, 4, 4)), np.array([0, 1, 0, 1]),
-                   sparsity=0.8, method="random", rng=1)
+    report = prune_with(model, rng.standard_normal((4, 1, 4, 4)), np.array([0, 1, 0, 1]),
+                        sparsity=0.8, method="random", rng=1)
     conv, fc = model.conv.c.data.astype(bool), model.fc.c.data.astype(bool)
     has_out = fc.reshape(2, 3, 4).any(axis=(0, 2))
     has_in = conv.any(axis=(1, 2, 3))
@@ -476,7 +476,7 @@ def test_effective_sparsity_of_a_pruned_conv_net_and_gates_of_a_recurrent_one():
     model = RNNNet()
     init.initialize(model, "vs-x", rng=rng)
     report = prune(model, rng.standard_normal((2, 4, 3)), np.array([0, 1]), sparsity=0.5)
-    densities = nn.gate_densities(model.rnn)
+    densities = gate_densities(model.rnn)
     by_name = {l.name: l for l in report.layers}
     for side, name in (("ih", "rnn.weight_ih_l0"), ("hh", "rnn.weight_hh_l0")):
         assert by_name[name].gates == {g: densities[f"{side}.{g}"] for g in "ifgo"}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minisnip import Tensor, functional as F, nn, optim
+from minisnip import Tensor, functional as F, masks, nn, optim
 from minisnip.kernels import reference
 
 
@@ -47,5 +47,9 @@ def test_sparse_layer_trains_like_the_dense_one_and_follows_mask_changes(rng):
             loss.backward()
             opt.step()
     np.testing.assert_allclose(layers[0].weight.data, layers[1].weight.data, rtol=1e-5, atol=1e-6)
-    layers[1].c.data[...] = 0  # pruned again: the pattern must follow
+    with pytest.raises(ValueError, match="read-only"):
+        layers[1].c.data[...] = 0   # the pattern is built from the mask: no silent change
+    masks.write(layers[1].c, 0)      # pruned again, the sanctioned way: the pattern follows
     assert np.all(layers[1](Tensor(x)).data == layers[1].bias.data)
+    layers[1].use_sparse_kernel(False)
+    layers[1].c.data[...] = 1        # dense again: the mask is an ordinary array

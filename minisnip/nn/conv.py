@@ -36,7 +36,7 @@ class Conv2d(Module):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input "
                              f"(N, {self.in_channels}, H, W), got {tuple(x.shape)}")
-        return F.conv2d(x, self.c * self.weight, self.bias, self.stride, self.padding)
+        return F.conv2d(x, self.c * self.weight, self.masked("bias"), self.stride, self.padding)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

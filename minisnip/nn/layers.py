@@ -25,7 +25,7 @@ class Linear(Module):
         self.weight = Parameter(np.zeros((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
         self.register_mask("weight")
-        self._sparse = None  # (pattern, copy of the mask it was built from)
+        self._sparse = None  # (pattern, the mask version it was built from)
 
     @property
     def c(self) -> Tensor:
@@ -36,10 +36,15 @@ class Linear(Module):
         """Compute with the kept connections only (kernels/sparse.py), for a mask that will
         not change any more (after pruning). The result equals the dense ``c * w`` path; it
         is faster when few connections are kept (see benchmarks/bench_sparse.py). The layer
-        falls back to the dense path while c requires grad (sensitivity needs dL/dc) and
-        rebuilds the pattern if the mask was changed."""
+        falls back to the dense path while c requires grad (sensitivity needs dL/dc).
+
+        While on, the mask is read-only: a direct write (``c.data[...] = ...``) fails, and a
+        write through ``minisnip.masks.write`` (as ``prune`` makes) advances the mask's
+        version, so the pattern is rebuilt at the next forward (an O(1) check per call)."""
         from ..kernels.sparse import pattern_from_mask
-        self._sparse = (pattern_from_mask(self.c.data != 0), self.c.data.copy()) if on else None
+        self.c.data.flags.writeable = not on
+        self._sparse = ((pattern_from_mask(self.c.data != 0), getattr(self.c, "version", 0))
+                        if on else None)
         return self
 
     def forward(self, x):
@@ -48,10 +53,10 @@ class Linear(Module):
                              f"{x.shape[-1]} features (shape {tuple(x.shape)}), expected "
                              f"{self.in_features}")
         if self._sparse is not None and not self.c.requires_grad:
-            if not np.array_equal(self._sparse[1], self.c.data):
+            if self._sparse[1] != getattr(self.c, "version", 0):
                 self.use_sparse_kernel()  # the mask was rewritten (pruned again)
-            return F.sparse_linear(x, self.weight, self.bias, self._sparse[0])
-        return F.linear(x, self.c * self.weight, self.bias)
+            return F.sparse_linear(x, self.weight, self.masked("bias"), self._sparse[0])
+        return F.linear(x, self.c * self.weight, self.masked("bias"))
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, " \

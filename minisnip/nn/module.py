@@ -14,6 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..masks import write
 from ..tensor import Tensor
 
 
@@ -46,6 +47,11 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
                                f"attributes (assigning {name!r})")
+        if name in self._masks.values():
+            raise AttributeError(
+                f"{type(self).__name__}.{name} is a SNIP mask, shared with its weight and the "
+                f"optimizers: write it in place (minisnip.masks.write(layer.{name}, values), or "
+                f"layer.{name}.data[...] = values), do not assign a new tensor")
         if name in self._buffers and (value is None or isinstance(value, Tensor)) \
                 and not isinstance(value, Parameter):
             self._buffers[name] = value
@@ -73,7 +79,8 @@ class Module:
         """
         param = self._parameters[param_name]
         mask = Tensor(np.ones_like(param.data), requires_grad=False)
-        self.register_buffer(f"{param_name}_mask", mask)
+        object.__setattr__(self, f"{param_name}_mask", mask)
+        self._buffers[f"{param_name}_mask"] = mask
         self._masks[param_name] = f"{param_name}_mask"
         param.mask = mask
         return mask
@@ -109,6 +116,12 @@ class Module:
             for bname, buf in module._buffers.items():
                 if buf is not None:
                     yield (f"{name}.{bname}" if name else bname), buf
+
+    def masked(self, param_name: str):
+        """``c * w`` for a parameter with a mask (Eq. 3), the parameter itself (or None)
+        otherwise: how a layer uses a parameter that may be prunable, e.g. its bias."""
+        param = self._parameters.get(param_name)
+        return param if param is None or param.mask is None else param.mask * param
 
     def named_masks(self) -> Iterator[tuple[str, Parameter, Tensor]]:
         """``(weight name, weight w, mask c)`` for every prunable weight, in a fixed order."""
@@ -150,7 +163,7 @@ class Module:
         for key, value in state.items():
             if key in targets:
                 target = targets[key]
-                target.data[...] = np.asarray(value, dtype=target.data.dtype)
+                write(target, np.asarray(value, dtype=target.data.dtype))
 
     # ------------------------------------------------------------------- mode
     def train(self, mode: bool = True) -> "Module":

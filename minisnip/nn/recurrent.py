@@ -85,13 +85,3 @@ class GRU(_Recurrent):
         hs = F.gru(xs, h0, self.c_ih * self.weight_ih_l0, self.c_hh * self.weight_hh_l0,
                    self.bias_ih_l0, self.bias_hh_l0)
         return self._output(hs)
-
-
-def gate_densities(module) -> dict:
-    """Fraction of connections kept in each gate of a recurrent layer's two masks, e.g.
-    ``{"ih.i": 0.04, ..., "hh.o": 0.12}``."""
-    out = {}
-    for side, mask in (("ih", module.c_ih), ("hh", module.c_hh)):
-        for name, block in zip(module._gate_names, np.split(mask.data, module._gates, axis=0)):
-            out[f"{side}.{name}"] = float(block.mean())
-    return out
