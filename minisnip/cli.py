@@ -14,30 +14,46 @@ import argparse
 import dataclasses
 import os
 import sys
-import time
+import warnings
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="lenet300", help="network name (see `minisnip models`)")
-    p.add_argument("--dataset", default="fashion-mnist",
-                   help="mnist | fashion-mnist | fashion-mini | cifar10 (default fashion-mnist)")
-    p.add_argument("--seed", type=int, default=0, help="fixes init, pruning batch and data order")
-    p.add_argument("--data-dir", default=None, help="folder holding the data set's files")
+    from .data import DATASETS
+    from .models import available_models
+    from .nn.init import SCHEMES
+    from .pruners import methods
+    from .train import RunConfig, describe_default
+    defaults = RunConfig()
+    p.add_argument("--model", default=defaults.model, choices=available_models(),
+                   metavar="MODEL", help=f"network (see `minisnip models`; default "
+                                         f"{defaults.model}): {', '.join(available_models())}")
+    p.add_argument("--dataset", default=defaults.dataset, choices=DATASETS, metavar="DATASET",
+                   help=f"{' | '.join(DATASETS)} (default {defaults.dataset})")
+    p.add_argument("--seed", type=int, default=defaults.seed,
+                   help="fixes init, pruning batch, validation split and data order "
+                        f"(default {defaults.seed})")
+    p.add_argument("--data-dir", default=None,
+                   help="folder holding the data set's files (used alone when given)")
     p.add_argument("--download", action="store_true",
                    help="download the official files (checksum-verified) if not found")
-    p.add_argument("--init", default=None, choices=["rn", "tn", "vs-x", "vs-h", "lecun"],
-                   help="initialization of the paper's Table 3 (default vs-x)")
+    p.add_argument("--init", default=None, choices=SCHEMES,
+                   help=f"initialization of the paper's Table 3 ({describe_default('init')})")
     p.add_argument("--sparsity", type=float, default=None,
                    help="fraction of prunable connections to remove, the paper's kappa-bar "
-                        "in [0, 1) (0.95 keeps 5%%)")
-    p.add_argument("--pruner", default="snip",
-                   help="snip | random | magnitude | snip-shuffled | snip-reinit | snip-inverted")
-    p.add_argument("--prune-batch", type=int, default=100,
-                   help="size of the one mini-batch SNIP scores on (default 100)")
-    p.add_argument("--json", default=None, help="write the run record here")
+                        "in [0, 1) (0.95 keeps 5%%); default: no pruning")
+    p.add_argument("--pruner", default=defaults.pruner, choices=methods(), metavar="PRUNER",
+                   help=f"pruning method (default {defaults.pruner}): {' | '.join(methods())}")
+    p.add_argument("--prune-batch", type=int, default=defaults.prune_batch,
+                   help=f"size of the one mini-batch SNIP scores on (default "
+                        f"{defaults.prune_batch})")
+    p.add_argument("--max-train", type=int, default=None,
+                   help="use only the first N training images (quick runs)")
+    p.add_argument("--json", default=None, help="write the record here (JSON)")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .data import DATASETS
+    from .train import OPTIMIZERS, describe_default
     parser = argparse.ArgumentParser(
         prog="minisnip", description="SNIP (single-shot network pruning) in a small NumPy/Numba "
                                      "autodiff library")
@@ -45,19 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="(prune once, then) train a network and evaluate it")
     _add_common(p)
-    p.add_argument("--epochs", type=int, default=None, help="default 10")
-    p.add_argument("--lr", type=float, default=None, help="default 0.1 (SGD), 1e-3 (Adam)")
-    p.add_argument("--optimizer", choices=["sgd", "adam"], default=None)
-    p.add_argument("--momentum", type=float, default=None, help="default 0.9")
-    p.add_argument("--weight-decay", type=float, default=None, help="default 5e-4 (SGD)")
-    p.add_argument("--batch-size", type=int, default=None, help="default 100")
+    p.add_argument("--epochs", type=int, default=None, help=describe_default("epochs"))
+    p.add_argument("--lr", type=float, default=None, help=describe_default("lr"))
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                   help=describe_default("optimizer") + "; another optimizer brings its own "
+                        "lr and weight decay defaults")
+    p.add_argument("--momentum", type=float, default=None,
+                   help=describe_default("momentum") + " (SGD)")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help=describe_default("weight_decay"))
+    p.add_argument("--batch-size", type=int, default=None, help=describe_default("batch_size"))
     p.add_argument("--milestones", type=int, nargs="*", default=None,
-                   help="epochs after which the lr is multiplied by 0.1 (default 5 7)")
+                   help="epochs after which the lr is multiplied by 0.1 ("
+                        + describe_default("milestones") + ")")
     p.add_argument("--checkpoint", default=None,
                    help="save a checkpoint here after every epoch (written atomically)")
     p.add_argument("--resume", default=None, help="continue the run saved in this checkpoint")
-    p.add_argument("--max-train", type=int, default=None,
-                   help="use only this many training images (quick runs)")
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("prune", help="prune at initialization without training; write mask + report")
@@ -74,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list the paper's networks with their parameter counts")
 
     p = sub.add_parser("figure2", help="the paper's Figure 2: what SNIP keeps, per class")
-    p.add_argument("--dataset", default="fashion-mnist")
+    p.add_argument("--dataset", default="fashion-mnist", choices=DATASETS)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--download", action="store_true")
     p.add_argument("--sparsity", type=float, default=0.95)
@@ -113,26 +132,20 @@ def cmd_train(args) -> int:
 
 def cmd_prune(args) -> int:
     import numpy as np
-    from .snip import prune
     from .files import atomic_write, write_json
-    from .train import build_initialized_model, check_fits, prepare_data, pruning_batch
+    from .train import prune_at_init, setup
     if args.sparsity is None:
         raise ValueError("minisnip prune needs --sparsity (for example --sparsity 0.95)")
-    config = _config_from(args).resolved()
-    data = prepare_data(config)
-    model = build_initialized_model(config, data.num_classes)
-    check_fits(model, config, data)
-    xp, yp = pruning_batch(config, data)
-    report = prune(model, xp, yp, config.sparsity, method=config.pruner,
-                   rng=np.random.default_rng([config.seed, 2]))
+    config, data, model = setup(_config_from(args))
+    report, record = prune_at_init(config, model, data)
     print(report.table())
     masks = {name: mask.data.astype(bool) for name, _, mask in model.named_masks()}
     with atomic_write(args.out, "wb") as f:
         np.savez_compressed(f, **masks)
     print(f"wrote masks of {len(masks)} layers to {args.out}")
     if args.json:
-        write_json(args.json, dict(report.to_dict(), model=config.model, dataset=config.dataset,
-                                   seed=config.seed, pruner=config.pruner))
+        write_json(args.json, dict(record, model=config.model, dataset=config.dataset,
+                                   seed=config.seed, config=dataclasses.asdict(config)))
         print(f"wrote {args.json}")
     return 0
 
@@ -181,13 +194,23 @@ def cmd_experiment(args) -> int:
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line each, ``minisnip: warning: ...`` (no source location)."""
+    print(f"minisnip: warning: {message}", file=file or sys.stderr)
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed the usage error (or the help)
+        return int(exit_.code or 0)
     handler = {"train": cmd_train, "prune": cmd_prune, "demo": cmd_demo,
                "models": cmd_models,
                "experiment": cmd_experiment, "figure2": cmd_figure2}[args.command]
     try:
-        return handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return handler(args)
     except (ValueError, FileNotFoundError, TypeError, FloatingPointError) as error:
         if os.environ.get("MINISNIP_TRACEBACK"):
             raise

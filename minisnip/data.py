@@ -27,6 +27,8 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from . import streams
+
 PACKAGE_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "datasets")
 
 # ---------------------------------------------------------------------------- sources
@@ -317,7 +319,7 @@ LAYOUTS = ("flat", "image", "sequence")
 
 def validation_split(labels: np.ndarray, fraction: float, seed: int) -> tuple:
     """Indices (train, val): ``fraction`` of each class held out, chosen by ``seed``."""
-    rng = np.random.default_rng([seed, 7])
+    rng = streams.generator(seed, streams.VALIDATION)
     val = []
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)

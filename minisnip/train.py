@@ -5,9 +5,9 @@ builds and initializes the model, prunes it once before training if asked (Algor
 paper: prune at initialization on one mini-batch, then train the sparse network in the
 standard way), trains with a per-epoch progress line, evaluates, and returns a JSON-ready dict.
 
-Reproducibility: the seed fixes the initialization, the pruning batch and the data order. The
-data order of epoch ``e`` comes from ``default_rng([seed, e])``, so a run resumed from a
-checkpoint sees exactly the batches an uninterrupted run would have seen.
+Reproducibility: the seed fixes the initialization, the pruning batch, the pruner's draws, the
+validation split and the data order, each from its own stream (``streams.py``), so a run
+resumed from a checkpoint sees exactly the batches an uninterrupted run would have seen.
 """
 from __future__ import annotations
 
@@ -19,19 +19,52 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import functional as F
+from . import streams
 from .autograd import no_grad
 from .tensor import Tensor
 
-# The paper's protocols (the issues' acceptance runs), by model family. Anything given on the
-# command line overrides these.
+# The training protocols, by model family: "default", then the recurrent family's, then the
+# model's own entry. Anything given explicitly (command line, RunConfig) overrides them.
 PROTOCOLS = {
     "default": dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, batch_size=100,
                     epochs=10, milestones=(5, 7), gamma=0.1, init="vs-x"),
-    # With lr 0.1 the dense LeNet-5-Caffe diverges under this initialization (issue 4).
+    # With lr 0.1 the dense LeNet-5-Caffe diverges under this initialization.
     "lenet5": dict(lr=0.01),
-    # Recurrent nets: Adam, lr 1e-3, no weight decay (issue 5).
+    # Recurrent nets (LSTM, GRU): Adam, lr 1e-3, no weight decay.
     "recurrent": dict(optimizer="adam", lr=1e-3, weight_decay=0.0),
 }
+# An optimizer chosen against the protocol brings its own lr and weight decay.
+OPTIMIZER_DEFAULTS = {"sgd": dict(lr=0.1, weight_decay=5e-4),
+                      "adam": dict(lr=1e-3, weight_decay=0.0)}
+OPTIMIZERS = tuple(OPTIMIZER_DEFAULTS)
+
+
+def protocol(model: str, optimizer: Optional[str] = None) -> dict:
+    """The defaults of every training setting for ``model`` (and an explicitly chosen
+    ``optimizer``, if it is not the protocol's)."""
+    from .models import model_info
+    values = dict(PROTOCOLS["default"])
+    if model_info(model)["input_kind"] == "sequence":
+        values.update(PROTOCOLS["recurrent"])
+    values.update(PROTOCOLS.get(model, {}))
+    if optimizer is not None and optimizer != values["optimizer"]:
+        values.update(OPTIMIZER_DEFAULTS.get(optimizer, {}), optimizer=optimizer)
+    return values
+
+
+def describe_default(key: str) -> str:
+    """How an unset ``key`` is filled, in words for ``--help``: the default protocol's value
+    and every model or family that differs."""
+    from .models import available_models
+    base = PROTOCOLS["default"][key]
+    show = (lambda v: " ".join(map(str, v)) if isinstance(v, tuple) else str(v))
+    others = {}
+    for name in available_models():
+        value = protocol(name)[key]
+        if value != base:
+            others.setdefault(show(value), []).append(name)
+    extra = "; ".join(f"{', '.join(names)}: {value}" for value, names in others.items())
+    return f"default {show(base)}" + (f" ({extra})" if extra else "")
 
 
 @dataclasses.dataclass
@@ -62,14 +95,7 @@ class RunConfig:
 
     def resolved(self) -> "RunConfig":
         """Fill every unset hyper-parameter from the protocol of this model's family."""
-        from .models import model_info
-        values = dict(PROTOCOLS["default"])
-        kind = model_info(self.model)["input_kind"]
-        if kind == "sequence":
-            values.update(PROTOCOLS["recurrent"])
-        values.update(PROTOCOLS.get(self.model, {}))
-        if self.optimizer == "adam" and self.lr is None and values["optimizer"] != "adam":
-            values.update(PROTOCOLS["recurrent"])
+        values = protocol(self.model, self.optimizer)
         out = dataclasses.replace(self)
         for key, value in values.items():
             if getattr(out, key) is None:
@@ -172,7 +198,7 @@ def build_initialized_model(config: RunConfig, num_classes: int):
     from .models import build_model
     from .nn import init
     model = build_model(config.model, num_classes=num_classes)
-    init.initialize(model, config.init, rng=np.random.default_rng([config.seed, 0]))
+    init.initialize(model, config.init, rng=streams.generator(config.seed, streams.INIT))
     return model
 
 
@@ -193,10 +219,35 @@ def check_fits(model, config: RunConfig, data) -> None:
 
 def pruning_batch(config: RunConfig, data):
     """The one mini-batch SNIP looks at: ``prune_batch`` training images chosen by the seed."""
-    rng = np.random.default_rng([config.seed, 1])
+    rng = streams.generator(config.seed, streams.PRUNE_BATCH)
     index = rng.choice(len(data.x_train), size=min(config.prune_batch, len(data.x_train)),
                        replace=False)
     return data.x_train[index], data.y_train[index]
+
+
+def setup(config: RunConfig):
+    """What every run starts with: the settings checked and resolved against the model's
+    protocol, the data loaded, the model built, initialized and checked against the data.
+    Returns ``(resolved config, data, model)``; ``minisnip train`` and ``prune`` share it."""
+    validate(config)
+    config = config.resolved()
+    validate(config)
+    data = prepare_data(config)
+    model = build_initialized_model(config, data.num_classes)
+    check_fits(model, config, data)
+    return config, data, model
+
+
+def prune_at_init(config: RunConfig, model, data) -> tuple:
+    """Algorithm 1 on the run's pruning batch with ``config.pruner``; returns the report and
+    its record (the report's numbers, the pruner, the batch size and the time taken)."""
+    from .pruners import prune
+    xp, yp = pruning_batch(config, data)
+    t0 = time.perf_counter()
+    report = prune(model, xp, yp, config.sparsity, method=config.pruner, init_scheme=config.init,
+                   rng=streams.generator(config.seed, streams.PRUNER))
+    return report, dict(report.to_dict(), seconds=time.perf_counter() - t0,
+                        pruner=config.pruner, prune_batch=len(xp))
 
 
 def run(config: RunConfig, return_model: bool = False):
@@ -206,13 +257,8 @@ def run(config: RunConfig, return_model: bool = False):
     """
     from . import checkpoint as ckpt
     from .data import augment_batch
-    validate(config)
-    config = config.resolved()
-    validate(config)
     started = time.perf_counter()
-    data = prepare_data(config)
-    model = build_initialized_model(config, data.num_classes)
-    check_fits(model, config, data)
+    config, data, model = setup(config)
     optimizer, scheduler = build_optimizer(config, model)
     record = dict(model=config.model, dataset=config.dataset, seed=config.seed,
                   epochs=config.epochs, config=dataclasses.asdict(config),
@@ -228,13 +274,7 @@ def run(config: RunConfig, return_model: bool = False):
             record["pruning"] = extra["pruning"]
         _log(config, f"resumed from {config.resume} after epoch {start_epoch}")
     elif config.sparsity:
-        from .snip import prune
-        xp, yp = pruning_batch(config, data)
-        t0 = time.perf_counter()
-        report = prune(model, xp, yp, config.sparsity, method=config.pruner,
-                       rng=np.random.default_rng([config.seed, 2]))
-        record["pruning"] = dict(report.to_dict(), seconds=time.perf_counter() - t0,
-                                 pruner=config.pruner, prune_batch=len(xp))
+        report, record["pruning"] = prune_at_init(config, model, data)
         _log(config, report.table())
     if "pruning" in record:
         p = record["pruning"]
@@ -252,7 +292,7 @@ def run(config: RunConfig, return_model: bool = False):
         lr = optimizer.lr
         loss, train_err, seen = train_epoch(
             model, optimizer, data.x_train, data.y_train, batch_size=config.batch_size,
-            rng=np.random.default_rng([config.seed, 100 + epoch]), augment=augment)
+            rng=streams.generator(config.seed, streams.EPOCH, epoch), augment=augment)
         scheduler.step()
         seconds = time.perf_counter() - t0
         val_loss, val_err = evaluate(model, data.x_val, data.y_val) if len(data.x_val) else (float("nan"),) * 2

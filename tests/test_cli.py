@@ -60,7 +60,7 @@ def test_prune_command_writes_masks(tmp_path):
 @pytest.mark.parametrize("args,match", [
     (["--sparsity", "1.5"], "sparsity must be a fraction in"),
     (["--lr", "-1"], "learning rate must be > 0"),
-    (["--model", "lenet9000"], "unknown model 'lenet9000'"),
+    (["--model", "lenet9000"], "invalid choice: 'lenet9000'"),
     (["--dataset", "mnist", "--data-dir", "/nonexistent"], "/nonexistent"),
     (["--model", "alexnet-s"], "--model alexnet-s cannot take the fashion-mini inputs"),
 ])
@@ -91,3 +91,20 @@ def test_figure2_writes_picture_and_data(tmp_path):
     picture = np.array(data["kept_fraction_per_pixel"]["Trouser"])
     assert picture.shape == (28, 28) and 0 < picture.mean() < 0.1  # fc1 keeps under 5%
     assert picture.max() > 2 * picture.min()  # pixels are kept unevenly: that is the figure
+
+
+@pytest.mark.parametrize("scheme,std", [("rn", 0.1), ("vs-x", (2 / (784 + 300)) ** 0.5)])
+def test_reinit_draws_from_the_runs_initialization(scheme, std):
+    """--pruner snip-reinit re-draws the kept weights from --init, not from a fixed scheme."""
+    from minisnip.train import RunConfig, run
+    _, model = run(RunConfig(model="lenet300", dataset="fashion-mini", epochs=0, init=scheme,
+                             sparsity=0.5, pruner="snip-reinit", quiet=True), return_model=True)
+    kept = model.fc1.weight.data[model.fc1.c.data == 1]
+    assert abs(kept.std() / std - 1) < 0.05
+
+
+def test_prune_command_validates_like_train(tmp_path, capsys):
+    out = tmp_path / "mask.npz"
+    assert main(["prune", "--model", "lenet300", "--dataset", "fashion-mini", "--sparsity",
+                 "0.9", "--prune-batch", "0", "--out", str(out)]) == 2
+    assert "prune batch must be >= 1" in capsys.readouterr().err and not out.exists()
