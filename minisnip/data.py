@@ -71,14 +71,18 @@ def cache_dir(name: str) -> str:
 
 
 def candidate_dirs(name: str, data_dir: Optional[str] = None) -> list:
-    """Every folder where the files of ``name`` are looked for, in order."""
+    """Every folder where the files of ``name`` are looked for, in order. An explicit
+    ``data_dir`` is the only place looked at (itself and its subfolder named after the data
+    set): a misspelled folder is an error, never a silent fall-back to another copy."""
+    roots = [data_dir] if data_dir else [os.environ.get("MINISNIP_DATA")]
     places = []
-    for root in (data_dir, os.environ.get("MINISNIP_DATA")):
-        if root:
-            places += [root, os.path.join(root, name)]
-            if name == "cifar10":
-                places += [os.path.join(root, "cifar-10-batches-bin"),
-                           os.path.join(root, name, "cifar-10-batches-bin")]
+    for root in filter(None, roots):
+        places += [root, os.path.join(root, name)]
+        if name == "cifar10":
+            places += [os.path.join(root, "cifar-10-batches-bin"),
+                       os.path.join(root, name, "cifar-10-batches-bin")]
+    if data_dir:
+        return places
     places.append(cache_dir(name))
     if name == "cifar10":
         places.append(os.path.join(cache_dir(name), "cifar-10-batches-bin"))
@@ -86,9 +90,10 @@ def candidate_dirs(name: str, data_dir: Optional[str] = None) -> list:
     return places
 
 
-def _how_to_get(name: str) -> str:
+def _how_to_get(name: str, data_dir: Optional[str] = None) -> str:
     tips = [f"pass --data-dir DIR (or set MINISNIP_DATA) to a folder with the files",
-            f"or rerun with --download to fetch the official files into {cache_dir(name)}"]
+            f"or rerun with --download to fetch the official files into "
+            f"{data_dir or cache_dir(name)}"]
     if name == "fashion-mnist":
         tips.insert(0, "on Debian/Ubuntu: apt-get install dataset-fashion-mnist")
     tips.append("or use the bundled subset: --dataset fashion-mini")
@@ -181,8 +186,8 @@ def download(url: str, dest: str, md5: str) -> str:
     return dest
 
 
-def _download_all(name: str) -> str:
-    source, folder = SOURCES[name], cache_dir(name)
+def _download_all(name: str, folder: str) -> str:
+    source = SOURCES[name]
     errors = []
     for filename, md5 in source["md5"].items():
         dest = os.path.join(folder, filename)
@@ -214,27 +219,66 @@ def _extract_cifar(archive: str, folder: str) -> None:
 
 
 # --------------------------------------------------------------------------- loaders
-def _load_idx_dataset(name, split, data_dir, download_ok):
-    images_stem, labels_stem = IDX_FILES[split]
-    looked = []
+NUM_CLASSES = {"mnist": 10, "fashion-mnist": 10, "fashion-mini": 10, "cifar10": 10}
+
+
+def _files(name: str, split: str) -> tuple:
+    return (CIFAR_TRAIN if split == "train" else CIFAR_TEST) if name == "cifar10" \
+        else IDX_FILES[split]
+
+
+def _has_split(name: str, folder: str, split: str) -> bool:
+    if name == "cifar10":
+        return all(os.path.isfile(os.path.join(folder, f)) for f in _files(name, split))
+    return all(_find_idx(folder, stem) for stem in _files(name, split))
+
+
+def locate(name: str, splits=("train", "test"), data_dir: Optional[str] = None,
+           download: bool = False) -> str:
+    """The first folder of ``candidate_dirs`` that holds every file of ``splits`` (so that
+    the training and test images of one run always come from the same copy). CIFAR-10's
+    archive is unpacked where it is found; with ``download`` the official files are fetched
+    (into ``data_dir`` if given, else the cache) when no folder has them."""
+    if data_dir is not None and not os.path.isdir(data_dir):
+        raise DataNotFoundError(f"--data-dir {data_dir!r} is not a folder. To get {name}: "
+                                f"{_how_to_get(name, data_dir)}")
     for attempt in range(2):
         for folder in candidate_dirs(name, data_dir):
-            looked.append(folder)
-            images, labels = _find_idx(folder, images_stem), _find_idx(folder, labels_stem)
-            if images and labels:
-                x, y = read_idx(images), read_idx(labels)
-                if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-                    raise ValueError(f"{images} / {labels}: expected images (N, 28, 28) and "
-                                     f"labels (N,), got {x.shape} and {y.shape}")
-                return x, y.astype(np.int64), folder
-        if attempt == 0 and download_ok:
-            _download_all(name)
+            if name == "cifar10" and os.path.isfile(os.path.join(folder, "cifar-10-binary.tar.gz")) \
+                    and not all(_has_split(name, folder, s) for s in splits):
+                _extract_cifar(os.path.join(folder, "cifar-10-binary.tar.gz"), folder)
+            if os.path.isdir(folder) and all(_has_split(name, folder, s) for s in splits):
+                return folder
+        if attempt == 0 and download:
+            _download_all(name, data_dir or cache_dir(name))
             continue
         break
-    seen = list(dict.fromkeys(looked))
+    wanted = " and ".join(" + ".join(f"{f}[.gz]" if name != "cifar10" else f
+                                     for f in _files(name, s)) for s in splits)
     raise DataNotFoundError(
-        f"{name} ({split} split): no {images_stem}[.gz] with {labels_stem}[.gz] in any of: "
-        f"{', '.join(seen)}. To get it: {_how_to_get(name)}")
+        f"{name}: no folder holds {wanted} (looked in {', '.join(candidate_dirs(name, data_dir))}"
+        f"{'; the archive cifar-10-binary.tar.gz is unpacked where found' if name == 'cifar10' else ''}"
+        f"). To get it: {_how_to_get(name, data_dir)}")
+
+
+def _check_labels(labels: np.ndarray, name: str, where: str) -> np.ndarray:
+    classes = NUM_CLASSES[name]
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)]
+        raise ValueError(f"{where}: {bad.size} label(s) outside 0-{classes - 1} (e.g. "
+                         f"{int(bad[0])}); {name} has {classes} classes: the file is corrupt "
+                         f"or not {name}")
+    return labels.astype(np.int64)
+
+
+def _read_idx_split(name: str, folder: str, split: str) -> tuple:
+    images_stem, labels_stem = IDX_FILES[split]
+    images, labels = _find_idx(folder, images_stem), _find_idx(folder, labels_stem)
+    x, y = read_idx(images), read_idx(labels)
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"{images} / {labels}: expected images (N, 28, 28) and "
+                         f"labels (N,), got {x.shape} and {y.shape}")
+    return x, _check_labels(y, name, labels)
 
 
 def read_cifar_batch(path: str) -> tuple:
@@ -244,33 +288,12 @@ def read_cifar_batch(path: str) -> tuple:
         raise ValueError(f"{path}: {raw.size} bytes is not a whole number of CIFAR-10 records "
                          f"(3073 bytes each): truncated or not a CIFAR-10 binary batch")
     records = raw.reshape(-1, 3073)
-    labels = records[:, 0].astype(np.int64)
-    if labels.max() > 9:
-        raise ValueError(f"{path}: label {labels.max()} found, CIFAR-10 labels are 0-9")
-    return records[:, 1:].reshape(-1, 3, 32, 32), labels
+    return records[:, 1:].reshape(-1, 3, 32, 32), _check_labels(records[:, 0], "cifar10", path)
 
 
-def _load_cifar(split, data_dir, download_ok):
-    files = CIFAR_TRAIN if split == "train" else CIFAR_TEST
-    looked = []
-    for attempt in range(2):
-        for folder in candidate_dirs("cifar10", data_dir):
-            looked.append(folder)
-            archive = os.path.join(folder, "cifar-10-binary.tar.gz")
-            if not all(os.path.isfile(os.path.join(folder, f)) for f in files) and os.path.isfile(archive):
-                _extract_cifar(archive, folder)
-                folder = os.path.join(folder, "cifar-10-batches-bin")
-            if all(os.path.isfile(os.path.join(folder, f)) for f in files):
-                parts = [read_cifar_batch(os.path.join(folder, f)) for f in files]
-                return (np.concatenate([p[0] for p in parts]),
-                        np.concatenate([p[1] for p in parts]), folder)
-        if attempt == 0 and download_ok:
-            _download_all("cifar10")
-            continue
-        break
-    raise DataNotFoundError(
-        f"cifar10 ({split} split): no {', '.join(files)} (or cifar-10-binary.tar.gz) in any of: "
-        f"{', '.join(dict.fromkeys(looked))}. To get it: {_how_to_get('cifar10')}")
+def _read_cifar_split(folder: str, split: str) -> tuple:
+    parts = [read_cifar_batch(os.path.join(folder, f)) for f in _files("cifar10", split)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def _load_mini(split):
@@ -279,7 +302,7 @@ def _load_mini(split):
         raise DataNotFoundError(f"the bundled fashion-mini data is missing ({path}): the package "
                                 f"was installed without its data files; reinstall with pip")
     with np.load(path, allow_pickle=False) as f:
-        return f[f"x_{split}"], f[f"y_{split}"].astype(np.int64), PACKAGE_DATA
+        return f[f"x_{split}"], _check_labels(f[f"y_{split}"], "fashion-mini", path)
 
 
 def load_dataset(name: str, split: str = "train", data_dir: Optional[str] = None,
@@ -289,11 +312,16 @@ def load_dataset(name: str, split: str = "train", data_dir: Optional[str] = None
         raise ValueError(f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}")
     if split not in ("train", "test"):
         raise ValueError(f"unknown split {split!r}; expected 'train' or 'test'")
+    folder = PACKAGE_DATA if name == "fashion-mini" else locate(name, (split,), data_dir, download)
+    return (*_read_split(name, folder, split), folder)
+
+
+def _read_split(name: str, folder: str, split: str) -> tuple:
     if name == "fashion-mini":
         return _load_mini(split)
     if name == "cifar10":
-        return _load_cifar(split, data_dir, download)
-    return _load_idx_dataset(name, split, data_dir, download)
+        return _read_cifar_split(folder, split)
+    return _read_idx_split(name, folder, split)
 
 
 # ----------------------------------------------------------------------- preparation
@@ -333,14 +361,14 @@ def validation_split(labels: np.ndarray, fraction: float, seed: int) -> tuple:
 def _to_layout(x: np.ndarray, layout: str, name: str) -> np.ndarray:
     if x.ndim == 3:  # grayscale (N, 28, 28)
         if layout == "flat":
-            return x.reshape(len(x), -1)
+            return x.reshape(len(x), x.shape[1] * x.shape[2])
         if layout == "image":
             return x[:, None]
         return x  # sequence: 28 steps of 28 pixels, row by row
     if layout == "sequence":
         raise ValueError(f"{name}: the row-by-row sequence layout is for 28x28 grayscale data "
                          f"(MNIST, Fashion-MNIST), not {x.shape[1:]} images")
-    return x.reshape(len(x), -1) if layout == "flat" else x
+    return x.reshape(len(x), int(np.prod(x.shape[1:]))) if layout == "flat" else x
 
 
 def prepare(name: str, data_dir: Optional[str] = None, val_fraction: float = 0.1, seed: int = 0,
@@ -353,8 +381,12 @@ def prepare(name: str, data_dir: Optional[str] = None, val_fraction: float = 0.1
         raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    x_train, y_train, source = load_dataset(name, "train", data_dir, download)
-    x_test, y_test, _ = load_dataset(name, "test", data_dir, download)
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}")
+    source = PACKAGE_DATA if name == "fashion-mini" else locate(name, ("train", "test"),
+                                                                 data_dir, download)
+    x_train, y_train = _read_split(name, source, "train")
+    x_test, y_test = _read_split(name, source, "test")
     train_idx, val_idx = validation_split(y_train, val_fraction, seed)
     x_tr = x_train[train_idx].astype(np.float32) / 255.0
     axes = (0, 2, 3) if x_tr.ndim == 4 else None
@@ -369,7 +401,7 @@ def prepare(name: str, data_dir: Optional[str] = None, val_fraction: float = 0.1
                    y_train=y_train[train_idx], x_val=standardize(x_train[val_idx]),
                    y_val=y_train[val_idx], x_test=standardize(x_test), y_test=y_test,
                    mean=np.squeeze(mean), std=np.squeeze(std),
-                   num_classes=int(max(y_train.max(), y_test.max()) + 1), layout=layout,
+                   num_classes=NUM_CLASSES[name], layout=layout,
                    source=source)
 
 

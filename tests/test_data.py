@@ -76,10 +76,13 @@ def test_search_order_data_dir_then_env_then_cache(tmp_path, monkeypatch):
 
 def test_not_found_error_lists_places_and_remedies(tmp_path):
     with pytest.raises(data.DataNotFoundError) as info:
-        data.load_dataset("mnist", "train", data_dir=str(tmp_path / "nowhere"))
+        data.load_dataset("mnist", "train")
     message = str(info.value)
-    assert str(tmp_path / "nowhere") in message and data.cache_dir("mnist") in message
+    assert data.cache_dir("mnist") in message and "train-images-idx3-ubyte" in message
     assert "--download" in message and "fashion-mini" in message
+    with pytest.raises(data.DataNotFoundError) as info:
+        data.load_dataset("mnist", "train", data_dir=str(tmp_path / "nowhere"))
+    assert str(tmp_path / "nowhere") in str(info.value) and "--download" in str(info.value)
 
 
 def test_unknown_names_are_errors():
@@ -199,3 +202,48 @@ def test_reads_the_official_mnist_test_set():
 def test_reads_debian_fashion_mnist():
     x, y, folder = data.load_dataset("fashion-mnist", "train")
     assert x.shape == (60000, 28, 28) and folder == "/usr/share/datasets/fashion-mnist"
+
+
+def test_out_of_range_labels_are_an_error_naming_the_file(tmp_path):
+    _write_mnist_like(tmp_path)
+    labels = np.arange(40) % 10
+    labels[7] = 200
+    data.write_idx(str(tmp_path / "train-labels-idx1-ubyte.gz"), labels)
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte.gz: 1 label\(s\) outside 0-9"):
+        data.prepare("mnist", data_dir=str(tmp_path))
+
+
+def test_the_number_of_classes_is_the_data_sets(tmp_path):
+    _write_mnist_like(tmp_path)
+    data.write_idx(str(tmp_path / "train-labels-idx1-ubyte.gz"), np.zeros(40))
+    data.write_idx(str(tmp_path / "t10k-labels-idx1-ubyte.gz"), np.zeros(20))
+    assert data.prepare("mnist", data_dir=str(tmp_path), val_fraction=0).num_classes == 10
+
+
+@pytest.mark.parametrize("elsewhere", ["env", "cache"])
+def test_an_explicit_data_dir_is_used_alone(tmp_path, monkeypatch, elsewhere):
+    other = tmp_path / "env" if elsewhere == "env" else data.cache_dir("mnist")
+    _write_mnist_like(other)
+    monkeypatch.setenv("MINISNIP_DATA", str(tmp_path / "env"))
+    with pytest.raises(data.DataNotFoundError, match="is not a folder"):
+        data.prepare("mnist", data_dir=str(tmp_path / "typo"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(data.DataNotFoundError, match="no folder holds") as info:
+        data.prepare("mnist", data_dir=str(tmp_path / "empty"))
+    assert str(other) not in str(info.value)
+    assert data.prepare("mnist").source == str(other)           # without it: found there
+
+
+def test_both_splits_come_from_one_folder(tmp_path, monkeypatch):
+    only_train = tmp_path / "only-train"
+    _write_mnist_like(only_train)
+    for f in only_train.glob("t10k-*"):
+        f.unlink()
+    with pytest.raises(data.DataNotFoundError, match="t10k-images"):
+        data.prepare("mnist", data_dir=str(only_train))
+    _write_mnist_like(data.cache_dir("mnist"), n_train=30)
+    monkeypatch.setenv("MINISNIP_DATA", str(only_train))
+    d = data.prepare("mnist", val_fraction=0)          # the env folder lacks the test split
+    assert d.source == data.cache_dir("mnist") and len(d.x_train) == 30
+    x, _, folder = data.load_dataset("mnist", "train")  # one split alone may come from it
+    assert folder == str(only_train) and len(x) == 40
