@@ -80,11 +80,44 @@ def read(path: str) -> tuple:
 def load(path: str, model, optimizer=None, scheduler=None) -> dict:
     """Restore ``model`` (and ``optimizer``, ``scheduler``) from ``path``.
 
-    Returns ``{"epoch", "extra"}``.
-    Raises CheckpointError, with nothing changed, if anything does not fit.
+    Returns ``{"epoch", "extra"}``. Raises CheckpointError, with nothing changed, if anything
+    does not fit: the file is checked first, and should restoring still fail half-way (a
+    hand-edited entry of the right shape but the wrong meaning), what was restored is put
+    back before the error is raised.
     """
     meta, arrays = read(path)
+    try:
+        epoch, extra = int(meta["epoch"]), meta.get("extra") or {}
+        if epoch < 0 or not isinstance(extra, dict):
+            raise ValueError(f"epoch {epoch}, extra of type {type(extra).__name__}")
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"checkpoint {path}: corrupt metadata ({error!r})") from None
     model_state = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
+    _check_model(path, meta, model, model_state)
+    optim_state = _optimizer_state(path, meta, arrays, optimizer)
+    if scheduler is not None and not isinstance(meta.get("scheduler"), dict):
+        raise CheckpointError(f"checkpoint {path} holds no lr schedule state")
+    saved = (model.state_dict(),
+             None if optimizer is None else optimizer.state_dict(),
+             None if scheduler is None else scheduler.state_dict())
+    try:
+        model.load_state_dict(model_state)
+        if optimizer is not None:
+            optimizer.load_state_dict(optim_state)
+        if scheduler is not None:
+            scheduler.load_state_dict(meta["scheduler"])
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        model.load_state_dict(saved[0])
+        if optimizer is not None:
+            optimizer.load_state_dict(saved[1])
+        if scheduler is not None:
+            scheduler.load_state_dict(saved[2])
+        raise CheckpointError(f"checkpoint {path}: could not be restored, nothing was changed "
+                              f"({type(error).__name__}: {error})") from None
+    return dict(epoch=epoch, extra=extra)
+
+
+def _check_model(path, meta, model, model_state):
     own = model.state_dict()
     missing = sorted(set(own) - set(model_state))
     unexpected = sorted(set(model_state) - set(own))
@@ -96,32 +129,28 @@ def load(path: str, model, optimizer=None, scheduler=None) -> dict:
         if value.shape != own[key].shape:
             raise CheckpointError(f"checkpoint {path}: {key!r} has shape {value.shape}, the "
                                   f"model has {own[key].shape}")
-    optim_state = None
-    if optimizer is not None:
-        if meta.get("optimizer") is None:
-            raise CheckpointError(f"checkpoint {path} holds no optimizer state")
-        if meta["optimizer"]["kind"] != type(optimizer).__name__:
-            raise CheckpointError(f"checkpoint {path} holds {meta['optimizer']['kind']} state, "
-                                  f"not {type(optimizer).__name__}")
-        optim_state = dict(lr=meta["optimizer"]["lr"], scalars=meta["optimizer"]["scalars"],
-                           arrays={k[len("optim/"):]: v for k, v in arrays.items()
-                                   if k.startswith("optim/")})
-        _check_optimizer(path, optimizer, optim_state)
-    if scheduler is not None and meta.get("scheduler") is None:
-        raise CheckpointError(f"checkpoint {path} holds no lr schedule state")
-    # everything checked: now change things
-    model.load_state_dict(model_state)
-    if optimizer is not None:
-        optimizer.load_state_dict(optim_state)
-    if scheduler is not None:
-        scheduler.load_state_dict(meta["scheduler"])
-    return dict(epoch=meta["epoch"], extra=meta.get("extra", {}))
 
 
-def _check_optimizer(path, optimizer, state):
+def _optimizer_state(path, meta, arrays, optimizer):
+    """The optimizer's part of the checkpoint, checked against ``optimizer``."""
+    if optimizer is None:
+        return None
+    saved = meta.get("optimizer")
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"checkpoint {path} holds no optimizer state")
+    if saved.get("kind") != type(optimizer).__name__:
+        raise CheckpointError(f"checkpoint {path} holds {saved.get('kind')} state, "
+                              f"not {type(optimizer).__name__}")
+    if not isinstance(saved.get("lr"), (int, float)) or not isinstance(saved.get("scalars"), dict):
+        raise CheckpointError(f"checkpoint {path}: corrupt optimizer metadata")
+    state = dict(lr=saved["lr"], scalars=saved["scalars"],
+                 arrays={k[len("optim/"):]: v for k, v in arrays.items() if k.startswith("optim/")})
     n = len(optimizer.params)
-    for key, value in state["arrays"].items():
-        index = int(key.split(".", 1)[0])
-        if not 0 <= index < n or value.shape != optimizer.params[index].shape:
+    for key in list(state["arrays"]) + list(state["scalars"]):
+        index = key.split(".", 1)[0]
+        value = state["arrays"].get(key)
+        if not index.isdigit() or not int(index) < n or \
+                (value is not None and value.shape != optimizer.params[int(index)].shape):
             raise CheckpointError(f"checkpoint {path}: optimizer entry {key!r} does not fit this "
                                   f"optimizer's {n} parameters")
+    return state

@@ -41,8 +41,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sparsity", type=float, default=None,
                    help="fraction of prunable connections to remove, the paper's kappa-bar "
                         "in [0, 1) (0.95 keeps 5%%); default: no pruning")
-    p.add_argument("--pruner", default=defaults.pruner, choices=methods(), metavar="PRUNER",
-                   help=f"pruning method (default {defaults.pruner}): {' | '.join(methods())}")
+    p.add_argument("--pruner", default=None, choices=methods(), metavar="PRUNER",
+                   help=f"pruning method, with --sparsity (default {defaults.pruner}): "
+                        f"{' | '.join(methods())}")
     p.add_argument("--prune-batch", type=int, default=defaults.prune_batch,
                    help=f"size of the one mini-batch SNIP scores on (default "
                         f"{defaults.prune_batch})")
@@ -111,9 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config_from(args, **overrides):
+    """The RunConfig of the command line, its output paths checked before any work."""
+    from .files import writable_target
     from .train import RunConfig
+    if getattr(args, "pruner", None) is not None and args.sparsity is None:
+        raise ValueError(f"--pruner {args.pruner} given without --sparsity: nothing would be "
+                         f"pruned (add --sparsity, e.g. --sparsity 0.95)")
+    for flag in ("json", "out"):
+        if getattr(args, flag, None):
+            writable_target(getattr(args, flag), f"--{flag}")
     fields = {f.name for f in dataclasses.fields(RunConfig)}
-    values = {k: v for k, v in vars(args).items() if k in fields}
+    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     if values.get("milestones") is not None:
         values["milestones"] = tuple(values["milestones"])
     values.update(overrides)
@@ -215,6 +224,11 @@ def main(argv=None) -> int:
         if os.environ.get("MINISNIP_TRACEBACK"):
             raise
         print(f"minisnip {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        size = getattr(args, "batch_size", None)
+        print(f"minisnip {args.command}: error: out of memory; lower --batch-size"
+              f"{f' (now {size})' if size else ''} or use a smaller model", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

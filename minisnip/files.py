@@ -6,7 +6,8 @@ renamed over the target (``os.replace`` is atomic on one file system): a crash o
 writing leaves the previous file as it was. The temporary file's name says which host and
 process wrote it (``.NAME.tmp-HOST-PID-XXXX``); one left behind by a killed process is removed
 by the next write of the same target on that host. The finished file gets the permissions of
-a file created normally (``0666`` minus the umask), not the ``0600`` of a temporary file.
+a file created normally (``0666`` minus the umask), not the ``0600`` of a temporary file. A
+target that exists and is not a regular file (``/dev/null``, a pipe) is written directly.
 """
 from __future__ import annotations
 
@@ -56,6 +57,10 @@ def atomic_write(path: str, mode: str = "w"):
     path = os.fspath(path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, mode) as f:   # a device or a pipe (/dev/null, /dev/stdout): never
+            yield f                   # rename a file over it
+        return
     directory, name = os.path.split(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     host = socket.gethostname().replace("-", "_")

@@ -12,6 +12,8 @@ resumed from a checkpoint sees exactly the batches an uninterrupted run would ha
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import sys
 import time
 from typing import Callable, Optional
@@ -21,6 +23,7 @@ import numpy as np
 from . import functional as F
 from . import streams
 from .autograd import no_grad
+from .files import json_default, writable_target
 from .tensor import Tensor
 
 # The training protocols, by model family: "default", then the recurrent family's, then the
@@ -125,8 +128,58 @@ def validate(config: RunConfig) -> None:
         problems.append(f"prune batch must be >= 1, got {config.prune_batch}")
     if not 0 <= config.val_fraction < 1:
         problems.append(f"validation fraction must be in [0, 1), got {config.val_fraction}")
+    if config.seed < 0:
+        problems.append(f"seed must be a non-negative integer, got {config.seed}")
+    if config.max_train is not None and config.max_train < 1:
+        problems.append(f"max train (the number of training images to use) must be >= 1, got "
+                        f"{config.max_train}")
+    if config.milestones is not None and any(m < 1 for m in config.milestones):
+        problems.append(f"milestones must be epochs >= 1, got {list(config.milestones)}")
+    if config.momentum is not None and config.momentum < 0:
+        problems.append(f"momentum must be >= 0, got {config.momentum}")
+    if config.weight_decay is not None and config.weight_decay < 0:
+        problems.append(f"weight decay must be >= 0, got {config.weight_decay}")
+    if config.gamma is not None and not config.gamma > 0:
+        problems.append(f"gamma (the lr factor at each milestone) must be > 0, got {config.gamma}")
     if problems:
         raise ValueError("invalid run settings: " + "; ".join(problems))
+    if config.checkpoint:
+        writable_target(config.checkpoint, "checkpoint")
+
+
+# Settings a resumed run may change: where things are, what is printed, and (only upwards)
+# the number of epochs. Everything else must equal the checkpoint's.
+RESUMABLE_CHANGES = ("epochs", "checkpoint", "resume", "quiet", "data_dir", "download")
+
+
+def resume_plan(config: "RunConfig") -> Optional[dict]:
+    """Before any work: compare the resolved ``config`` with the one stored in the checkpoint
+    it resumes (``config.resume``). A conflicting setting is refused, naming it; more epochs
+    are allowed and recorded. Returns None when there is nothing to resume: no ``resume``, or
+    ``resume`` equal to ``checkpoint`` and no file yet (a run that continues itself when
+    started again with the same command)."""
+    from . import checkpoint as ckpt
+    if not config.resume:
+        return None
+    if not os.path.exists(config.resume) and config.resume == config.checkpoint:
+        return None
+    meta, _ = ckpt.read(config.resume)
+    saved = (meta.get("extra") or {}).get("config")
+    if not isinstance(saved, dict):
+        raise ckpt.CheckpointError(f"checkpoint {config.resume} does not record the settings "
+                                   f"of its run, so resuming it cannot be checked")
+    ours = json.loads(json.dumps(dataclasses.asdict(config), default=json_default))
+    conflicts = [f"{key}: checkpoint {saved.get(key)!r}, now {value!r}" for key, value in
+                 ours.items() if key not in RESUMABLE_CHANGES and saved.get(key) != value]
+    done = int(meta.get("epoch", 0))
+    if config.epochs < done:
+        conflicts.append(f"epochs: the checkpoint has already trained {done}, now {config.epochs}")
+    if conflicts:
+        raise ValueError(f"--resume {config.resume}: the run was made with other settings ("
+                         f"{'; '.join(conflicts)}). Resume with the same settings (only "
+                         f"--epochs may grow), or start a new run")
+    return dict(checkpoint=config.resume, after_epoch=done, epochs_before=saved.get("epochs"),
+                epochs_now=config.epochs)
 
 
 # ------------------------------------------------------------------------------ the loop
@@ -147,22 +200,26 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> tup
 
 
 def train_epoch(model, optimizer, x, y, *, batch_size, rng, augment: Optional[Callable] = None):
-    """One pass over the training data; returns (mean loss, error %, images)."""
+    """One pass over the training data; returns (mean loss, error %, images). A non-finite
+    loss stops it at once (FloatingPointError), before the update that it would spoil."""
     from .data import batches
     model.train()
     total_loss, wrong, seen = 0.0, 0, 0
-    for xb, yb in batches(x, y, batch_size, shuffle=True, rng=rng, augment=augment):
+    for step, (xb, yb) in enumerate(batches(x, y, batch_size, shuffle=True, rng=rng,
+                                            augment=augment)):
         logits = model(Tensor(xb))
         loss = F.cross_entropy(logits, yb)
+        if not np.isfinite(loss.data):
+            raise FloatingPointError(f"the training loss became {float(loss.data)} at step "
+                                     f"{step + 1} of the epoch (lr {optimizer.lr:g}): the "
+                                     f"learning rate is probably too high for this model and "
+                                     f"initialization")
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         total_loss += float(loss.data) * len(xb)
         wrong += int((logits.data.argmax(axis=1) != yb).sum())
         seen += len(xb)
-    if not np.isfinite(total_loss):
-        raise FloatingPointError("the training loss became NaN/inf: the learning rate is probably "
-                                 "too high for this model and initialization")
     return total_loss / max(seen, 1), 100.0 * wrong / max(seen, 1), seen
 
 
@@ -258,6 +315,8 @@ def run(config: RunConfig, return_model: bool = False):
     from . import checkpoint as ckpt
     from .data import augment_batch
     started = time.perf_counter()
+    validate(config)
+    resume = resume_plan(config.resolved())
     config, data, model = setup(config)
     optimizer, scheduler = build_optimizer(config, model)
     record = dict(model=config.model, dataset=config.dataset, seed=config.seed,
@@ -265,15 +324,18 @@ def run(config: RunConfig, return_model: bool = False):
                   parameters=model.num_parameters(), data_source=getattr(data, "source", None))
 
     start_epoch, history = 0, []
-    if config.resume:
+    if resume is not None:
         info = ckpt.load(config.resume, model, optimizer, scheduler)
         start_epoch = int(info["epoch"])
         extra = info.get("extra") or {}
         history = list(extra.get("history", []))
-        if "pruning" in extra:
+        if extra.get("pruning"):
             record["pruning"] = extra["pruning"]
+        record["resumed"] = resume
         _log(config, f"resumed from {config.resume} after epoch {start_epoch}")
-    elif config.sparsity:
+    elif config.resume:
+        _log(config, f"no checkpoint at {config.resume} yet: starting the run")
+    if resume is None and config.sparsity:
         report, record["pruning"] = prune_at_init(config, model, data)
         _log(config, report.table())
     if "pruning" in record:
@@ -299,8 +361,8 @@ def run(config: RunConfig, return_model: bool = False):
         history.append(dict(epoch=epoch + 1, lr=lr, loss=loss, train_error=train_err,
                             val_loss=val_loss, val_error=val_err, seconds=seconds,
                             images_per_second=seen / seconds))
-        _log(config, f"epoch {epoch + 1:3d}/{config.epochs}  loss {loss:.4f}  train-acc "
-                     f"{100 - train_err:5.2f}%  val-acc {100 - val_err:5.2f}%  lr {lr:.4g}  "
+        _log(config, f"epoch {epoch + 1:3d}/{config.epochs}  loss {loss:.4f}  train-error "
+                     f"{train_err:5.2f}%  val-error {val_err:5.2f}%  lr {lr:<9.4g} "
                      f"{seconds:6.1f}s  {seen / seconds:7.0f} img/s")
         if config.checkpoint:
             ckpt.save(config.checkpoint, model, optimizer, scheduler, epoch=epoch + 1,

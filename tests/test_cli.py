@@ -1,5 +1,6 @@
 """The command line end to end on the bundled data: train, prune, resume, errors."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -108,3 +109,114 @@ def test_prune_command_validates_like_train(tmp_path, capsys):
     assert main(["prune", "--model", "lenet300", "--dataset", "fashion-mini", "--sparsity",
                  "0.9", "--prune-batch", "0", "--out", str(out)]) == 2
     assert "prune batch must be >= 1" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_dense_run_resumes(tmp_path):
+    full, part, ckpt = tmp_path / "full.json", tmp_path / "part.json", tmp_path / "d.ckpt"
+    common = ["train", "--model", "lenet300", "--quiet", "--milestones", "1"] + QUICK
+    assert main(common + ["--epochs", "2", "--json", str(full)]) == 0
+    assert main(common + ["--epochs", "1", "--checkpoint", str(ckpt)]) == 0
+    assert main(common + ["--epochs", "2", "--resume", str(ckpt), "--json", str(part)]) == 0
+    a, b = json.loads(full.read_text()), json.loads(part.read_text())
+    assert a["test_error"] == b["test_error"] and b["sparsity"] == 0.0 and "pruning" not in b
+    assert b["resumed"] == dict(checkpoint=str(ckpt), after_epoch=1, epochs_before=1,
+                                epochs_now=2)
+
+
+@pytest.mark.parametrize("flag,value,name", [
+    ("--lr", "0.05", "lr"), ("--sparsity", "0.8", "sparsity"), ("--seed", "4", "seed"),
+    ("--dataset", "fashion-mnist", "dataset"), ("--batch-size", "25", "batch_size"),
+    ("--pruner", "random", "pruner"), ("--epochs", "0", "epochs"),
+])
+def test_resume_refuses_other_settings_naming_them(tmp_path, capsys, flag, value, name):
+    ckpt, out = tmp_path / "run.ckpt", tmp_path / "r.json"
+    common = ["train", "--model", "lenet300", "--quiet", "--sparsity", "0.5"] + QUICK
+    assert main(common + ["--epochs", "1", "--checkpoint", str(ckpt)]) == 0
+    args = common + ["--epochs", "2", "--resume", str(ckpt), "--json", str(out)]
+    args = args[:args.index(flag)] + args[args.index(flag) + 2:] if flag in args else args
+    assert main(args + [flag, value]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}:" in err and "--resume" in err and not out.exists()
+
+
+def test_checkpoint_and_resume_on_the_same_path_start_then_continue(tmp_path, capsys):
+    ckpt = tmp_path / "run.ckpt"
+    common = ["train", "--model", "lenet300", "--checkpoint", str(ckpt), "--resume",
+              str(ckpt)] + QUICK
+    assert main(common + ["--epochs", "1"]) == 0
+    assert "no checkpoint at" in capsys.readouterr().out
+    assert main(common + ["--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "resumed from" in out and "epoch   1/2" not in out and "epoch   2/2" in out
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--max-train", "0"], "max train"),
+    (["--max-train", "-5"], "max train"),
+    (["--seed", "-1"], "seed must be a non-negative integer"),
+    (["--milestones", "-1"], "milestones must be epochs >= 1"),
+    (["--pruner", "random"], "--pruner random given without --sparsity"),
+    (["--momentum", "-0.5"], "momentum must be >= 0"),
+])
+def test_bad_settings_are_refused_before_any_work(args, match, capsys):
+    base = ["train", "--model", "lenet300", "--dataset", "fashion-mini", "--epochs", "1"]
+    assert main(base + args) == 2
+    captured = capsys.readouterr()
+    assert match in captured.err and "epoch" not in captured.out
+
+
+@pytest.mark.parametrize("target", ["directory", "unwritable"])
+def test_output_paths_are_checked_before_any_work(tmp_path, capsys, target):
+    if target == "directory":
+        path = tmp_path
+    else:
+        (tmp_path / "ro").mkdir(mode=0o500)
+        path = tmp_path / "ro" / "r.json"
+        if os.access(tmp_path / "ro", os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+    for cmd in (["train", "--json", str(path), "--epochs", "1"] + QUICK,
+                ["train", "--checkpoint", str(path), "--epochs", "1"] + QUICK,
+                ["prune", "--sparsity", "0.9", "--out", str(path)] + QUICK[:4]):
+        assert main(cmd + ["--model", "lenet300"]) == 2
+        captured = capsys.readouterr()
+        assert str(path) in captured.err and "epoch" not in captured.out \
+            and "all prunable" not in captured.out
+
+
+def test_a_nan_loss_stops_training_at_that_step(capsys):
+    assert main(["train", "--model", "lenet300", "--lr", "1e12", "--epochs", "3"] + QUICK) == 2
+    err = capsys.readouterr().err
+    assert "training loss became" in err and "at step" in err
+
+
+def test_out_of_memory_says_what_to_lower(monkeypatch, capsys):
+    import minisnip.train
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(minisnip.train, "run", exhausted)
+    assert main(["train", "--model", "lenet5", "--batch-size", "60000"] + QUICK[:4]) == 2
+    assert "lower --batch-size (now 60000)" in capsys.readouterr().err
+
+
+def test_pruning_warnings_are_printed_once(capsys, tmp_path):
+    assert main(["prune", "--model", "lenet300", "--sparsity", "0.99999", "--pruner", "random",
+                 "--out", str(tmp_path / "m.npz"), "--dataset", "fashion-mini"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("cut off entirely") == 1 and err.startswith("minisnip: warning:")
+
+
+def test_writing_to_a_pipe_or_device_writes_through_it(tmp_path):
+    """`--out /dev/null` must not rename a temporary file over the device (tested on a named
+    pipe, so that a regression cannot replace the machine's /dev/null)."""
+    import stat
+    import threading
+    from minisnip.files import write_json
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(fifo).read()), daemon=True)
+    reader.start()
+    write_json(str(fifo), {"a": 1})
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and received   # (a daemon: never hangs)
+    assert json.loads(received[0]) == {"a": 1}
