@@ -256,13 +256,8 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
 
     # ---- run
     tasks = [task_for(run, folder, name, command) for run in pending]
-    if launcher:
-        parallel = jobs
-    elif jobs > 1 or threads is not None:
-        parallel = min(jobs, max(1, len(tasks)))
-    else:
-        parallel = 1
-    progress = Progress(name, len(mine), len(mine) - len(pending), parallel)
+    in_processes = launcher is None and (jobs > 1 or threads is not None)
+    progress = Progress(name, len(mine), len(mine) - len(pending), jobs)
     if not tasks:
         pass
     elif launcher:
@@ -271,7 +266,7 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
             progress=progress, wait=wait)
         if not finished:
             return None
-    elif parallel > 1 or threads is not None:
+    elif in_processes:
         launchers.run_in_processes(tasks, jobs=jobs, threads=threads,
                                    logs=os.path.join(out, name, "logs"), progress=progress)
     else:

@@ -215,8 +215,8 @@ def default_plot(summary: dict, path: str) -> None:
         label = f"{row['model']} {row['pruner']} {extra}".strip()
         if row["pruner"] == "dense":
             ax.axhline(row["mean_test_error"], ls="--", color="gray", lw=1)
-            ax.annotate(f"{label}", (0, row["mean_test_error"]), xycoords=("axes fraction", "data"),
-                        va="bottom", fontsize=8)
+            ax.annotate(label, (0.99, row["mean_test_error"]), ha="right", va="bottom",
+                        xycoords=("axes fraction", "data"), fontsize=8, color="gray")
             continue
         series.setdefault(label, []).append((100 * row["sparsity"], row["mean_test_error"]))
         ref = [v for v in row["reference"] if v is not None]
