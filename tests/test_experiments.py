@@ -445,38 +445,35 @@ def test_the_local_submitit_launcher_writes_the_same_records(experiment, finishe
     assert summary_of(tmp_path)["runs"]["finished"] == 3
 
 
-def test_slurm_options_reach_submitit(experiment, monkeypatch, tmp_path):
-    submitit = pytest.importorskip("submitit")
-    seen = {}
-
-    class Executor:
-        def __init__(self, folder, cluster):
-            seen.update(folder=folder, cluster=cluster)
-
-        def update_parameters(self, **parameters):
-            seen.update(parameters)
-
-        def map_array(self, function, chunks):
-            seen["chunks"] = chunks
-            return []
-
-    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
-    assert experiment_cli(tmp_path, "--launcher", "slurm", "--jobs", "2", "--no-wait",
+def test_slurm_options_reach_the_sbatch_script(experiment, monkeypatch, ran, tmp_path):
+    """Real submitit, a fake cluster: `srun` exists and `sbatch` keeps the script it is given."""
+    pytest.importorskip("submitit")
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    (bin_ / "srun").write_text("#!/bin/sh\nexit 0\n")
+    (bin_ / "sbatch").write_text(f"#!/bin/sh\ncp \"$1\" {tmp_path}/script.sh\n"
+                                 f"echo Submitted batch job 4242\n")
+    for tool in ("srun", "sbatch"):
+        (bin_ / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_}{os.pathsep}{os.environ['PATH']}")
+    assert experiment_cli(tmp_path / "out", "--launcher", "slurm", "--jobs", "2", "--no-wait",
                           "--slurm-partition", "cpu", "--slurm-time", "30", "--slurm-cpus", "4",
                           "--slurm-mem", "8", "--slurm-setup", "source venv/bin/activate",
                           "--slurm-option", "account=proj") == 0
-    assert seen["cluster"] == "slurm" and len(seen["chunks"]) == 3  # one array task per run
-    assert seen["slurm_partition"] == "cpu" and seen["timeout_min"] == 30
-    assert seen["cpus_per_task"] == 4 and seen["mem_gb"] == 8.0
-    assert seen["slurm_array_parallelism"] == 2
-    assert seen["slurm_additional_parameters"] == {"account": "proj"}
-    assert "export NUMBA_NUM_THREADS=4" in seen["slurm_setup"]
-    assert seen["slurm_setup"][-1] == "source venv/bin/activate"
+    script = (tmp_path / "script.sh").read_text()
+    for line in ("#SBATCH --array=0-2%2", "#SBATCH --partition=cpu", "#SBATCH --time=30",
+                 "#SBATCH --cpus-per-task=4", "#SBATCH --mem=8GB", "#SBATCH --account=proj",
+                 "export NUMBA_NUM_THREADS=4", "export OMP_NUM_THREADS=4",
+                 f"export PYTHONPATH={REPO}", "source venv/bin/activate"):
+        assert line in script, line
+    assert ran == [] and not (tmp_path / "out" / "tiny-test" / "summary.json").exists()
 
 
 def test_a_missing_submitit_is_a_clear_error_before_any_work(experiment, monkeypatch, ran,
                                                              tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "submitit", None)  # import submitit raises ImportError
     assert experiment_cli(tmp_path / "out", "--launcher", "slurm") == 1
-    assert 'pip install -e ".[cluster]"' in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert 'pip install -e ".[cluster]"' in captured.err
+    assert captured.out == ""  # refused before planning or reading anything
     assert ran == [] and not (tmp_path / "out").exists()

@@ -221,13 +221,15 @@ def default_plot(summary: dict, path: str) -> None:
         series.setdefault(label, []).append((100 * row["sparsity"], row["mean_test_error"]))
         ref = [v for v in row["reference"] if v is not None]
         if ref and summary["reference"]["comparable"]:
-            references.append((100 * row["sparsity"], statistics.fmean(ref)))
+            references.append((label, 100 * row["sparsity"], statistics.fmean(ref)))
+    colours = {}
     for label, points in series.items():
         points.sort()
-        ax.plot([s for s, _ in points], [e for _, e in points], "o-", label=label)
-    if references:
-        ax.plot([s for s, _ in references], [e for _, e in references], "kx",
-                label=summary["reference"]["name"])
+        line, = ax.plot([s for s, _ in points], [e for _, e in points], "o-", label=label)
+        colours[label] = line.get_color()
+    for i, (label, sparsity, error) in enumerate(references):
+        ax.plot([sparsity], [error], "x", color=colours[label], markersize=8,
+                label=f"{summary['reference']['name']} (crosses)" if i == 0 else None)
     ax.set_xlabel("sparsity (%)")
     ax.set_ylabel("test error (%)")
     ax.set_title(summary["title"], fontsize=10)
