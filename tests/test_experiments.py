@@ -353,11 +353,13 @@ def test_the_progress_line_counts_runs_and_estimates_the_rest():
 
 # ------------------------------------------------------------------------------ shards
 def test_shards_together_are_exactly_the_whole_experiment(experiment, finished_folder, ran,
-                                                         tmp_path):
+                                                         tmp_path, capsys):
     whole = finished_folder
     assert experiment_cli(tmp_path, "--shard", "0/2") == 0
     first = [records.config_key(c) for c in ran]
     assert not (tmp_path / "tiny-test" / "summary.json").exists()  # not the whole experiment yet
+    assert f"When they are: minisnip experiment tiny-test --summarize --out {tmp_path}" in \
+        capsys.readouterr().out
     ran.clear()
     assert experiment_cli(tmp_path, "--shard", "1/2") == 0
     second = [records.config_key(c) for c in ran]

@@ -148,9 +148,11 @@ def _chunks(tasks: list, count: int) -> list:
 
 
 def run_with_submitit(tasks: list, launcher: str, options: dict, *, jobs: int, folder: str,
-                      progress: Progress, wait: bool = True, poll: float = None) -> bool:
+                      progress: Progress, wait: bool = True, poll: float = None,
+                      later: str = "minisnip experiment NAME --summarize") -> bool:
     """Submit ``tasks`` through submitit; with ``wait``, follow them until they end (Ctrl-C
-    stops the following, not the jobs). Returns whether every job finished here."""
+    stops the following, not the jobs). Returns whether every job finished here. ``later``:
+    the command that summarizes once the jobs have ended, printed when not waiting."""
     submitit = import_submitit()
     from submitit.helpers import as_completed
     if launcher == "slurm":
@@ -182,8 +184,7 @@ def run_with_submitit(tasks: list, launcher: str, options: dict, *, jobs: int, f
           f"({', '.join(job.job_id for job in submitted[:5])}{' ...' if len(submitted) > 5 else ''}"
           f"), {threads} thread(s) each; logs in {logs}", flush=True)
     if not wait:
-        print(f"{progress.name}: not waiting. When the jobs have ended: minisnip experiment "
-              f"{progress.name} --summarize (same --out and settings)", flush=True)
+        print(f"{progress.name}: not waiting. When the jobs have ended: {later}", flush=True)
         return False
     sizes = {job.job_id: len(chunk) for job, chunk in zip(submitted, chunks)}
     started, failures = time.perf_counter(), []
@@ -201,7 +202,7 @@ def run_with_submitit(tasks: list, launcher: str, options: dict, *, jobs: int, f
                 progress.finished(seconds)
     except KeyboardInterrupt:
         print(f"{progress.name}: stopped following; the jobs keep running. When they have "
-              f"ended: minisnip experiment {progress.name} --summarize", file=sys.stderr)
+              f"ended: {later}", file=sys.stderr)
         raise
     if failures:
         raise RunsFailed(f"{len(failures)} job(s) failed: " + "; ".join(failures) +

@@ -26,8 +26,12 @@ class Experiment:
     ``"dense"`` and sparsity 0.0 for the unpruned network, described by ``reference_source``
     and headed ``reference_name`` in the table; ``tolerance``: the
     points of test error within which our mean counts as agreeing with the reference's.
-    ``table(experiment, plan, records) -> list of rows``, ``markdown(summary) -> str`` and
-    ``plot(summary, path)`` replace the defaults of :mod:`minisnip.experiments.summary`.
+    ``table(experiment, planned, found, comparable) -> list of rows`` (``planned``: the
+    :class:`~minisnip.experiments.runner.PlannedRun` list; ``found``: their valid records by
+    key; ``comparable``: no setting was changed from the command line, so the reference
+    applies), ``markdown(summary) -> str`` and ``plot(summary, path)`` replace the defaults of
+    :mod:`minisnip.experiments.summary`; rows may carry whatever the plot needs (e.g. the
+    per-epoch losses of a training curve, from the records' ``history``).
     """
     name: str
     title: str

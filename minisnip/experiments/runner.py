@@ -7,8 +7,10 @@
    Anything else runs: a record made with other settings is never taken for this run, and a
    corrupt record is reported by file name and run again (its file is replaced).
 3. **Run** the rest, each run writing its record atomically the moment it ends (so a killed
-   experiment continues where it stopped): here, one after the other; in ``jobs`` processes on
-   this machine; or as submitit jobs (Slurm, or submitit's local executor). ``shard=(i, n)``
+   experiment continues where it stopped): here, one after the other (a failing run stops the
+   experiment with its error); in ``jobs`` processes on this machine; or as submitit jobs
+   (Slurm, or submitit's local executor). With processes or jobs, the failures are collected
+   and reported with their logs (:class:`RunsFailed`) and no summary is written. ``shard=(i, n)``
    keeps only the runs whose position in the whole plan is ``i`` modulo ``n``: the shards of an
    experiment are disjoint, together they are the experiment, and they do not depend on which
    runs are already finished, so machines sharing the folder can each take one.
@@ -263,7 +265,7 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
     elif launcher:
         finished = launchers.run_with_submitit(
             tasks, launcher, cluster_options, jobs=jobs, folder=os.path.join(out, name),
-            progress=progress, wait=wait)
+            progress=progress, wait=wait, later=summarize_command(name, out, overrides))
         if not finished:
             return None
     elif in_processes:
@@ -282,23 +284,37 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
         missing = [run for run in planned if run.key not in have]
         if missing:
             print(f"{name}: shard {shard[0]}/{shard[1]} done; {len(missing)} runs of other "
-                  f"shards are not finished yet. When they are: minisnip experiment {name} "
-                  f"--out {out} --summarize (with the same settings)", flush=True)
+                  f"shards are not finished yet. When they are: "
+                  f"{summarize_command(name, out, overrides)}", flush=True)
             return None
     return summarize(name, out, overrides=overrides, command=command, report_problems=False)
 
 
 def report(name: str, folder: str, scan, planned: list, to_run: Optional[list] = None) -> None:
     """Name on stderr every file of the records folder that is not a valid record, saying
-    whether its run will run again (it is one of ``to_run``) or the file is ignored."""
+    whether its run will run again (it is one of ``to_run``, or of another shard's runs) or
+    the file is ignored."""
     again = {run.filename for run in (to_run or [])}
+    others = {run.filename for run in planned} - again
     for problem in scan.problems:
-        action = "will run again" if problem.file in again else "ignored"
+        action = ("will run again" if problem.file in again else
+                  "another shard runs it again" if problem.file in others else "ignored")
         print(f"{name}: {os.path.join(folder, problem.file)}: {problem.reason}; {action}",
               file=sys.stderr, flush=True)
     if scan.temporaries:
         print(f"{name}: {len(scan.temporaries)} temporary file(s) of interrupted writes in "
               f"{folder} ignored", file=sys.stderr, flush=True)
+
+
+def summarize_command(name: str, out: str, overrides: dict) -> str:
+    """The command that summarizes these runs later (same folder, same settings)."""
+    import shlex
+    words = ["minisnip", "experiment", name, "--summarize", "--out", out]
+    for field in ("epochs", "max_train", "data_dir"):
+        if overrides.get(field) is not None:
+            words += ["--" + field.replace("_", "-"), str(overrides[field])]
+    others = sorted(set(overrides) - {"epochs", "max_train", "data_dir", "quiet"})
+    return shlex.join(words) + (f" (from Python, with the overrides {others})" if others else "")
 
 
 def python_call(name, out, overrides, jobs=1, threads=None, shard=None, launcher=None,

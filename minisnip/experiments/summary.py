@@ -169,6 +169,8 @@ def _about(summary: dict) -> list:
                     f"not store the command")
     if made:
         lines.append("- Runs made by: " + "; ".join(made) + ".")
+    if summary["data_sources"]:
+        lines.append(f"- Data read from: {', '.join(summary['data_sources'])}.")
     lines.append(f"- Protocol version {summary['protocol_version']}. Settings:")
     for group in summary["settings"]:
         values = ", ".join(f"{k} {_value(v)}" for k, v in group["values"].items())
@@ -276,6 +278,7 @@ def summarize(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
         experiment=name, title=experiment.title, description=experiment.description,
         command=command or python_call(name, out, overrides, summarize=True),
         written_at=time.strftime("%Y-%m-%d %H:%M:%S %Z"), protocol_version=PROTOCOL_VERSION,
+        data_sources=sorted({str(r.data.get("data_source")) for r in found.values()}),
         runs=dict(planned=len(planned), finished=len(found),
                   missing=[run.filename for run in planned if run.key not in found],
                   made_by=made_by, converted=converted),
