@@ -13,7 +13,8 @@ setup(
     include_package_data=True,
     install_requires=["numpy>=1.24", "numba>=0.58", "matplotlib>=3.6"],
     extras_require={"test": ["pytest>=7", "hypothesis>=6.80"],
-                    "bench": ["torch"]},
+                    "bench": ["torch"],
+                    "cluster": ["submitit>=1.5"]},
     entry_points={"console_scripts": ["minisnip=minisnip.cli:main"]},
     license="MIT",
 )

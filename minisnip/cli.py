@@ -101,13 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/figure2")
 
-    p = sub.add_parser("experiment", help="run (or continue) one of the paper's experiments")
-    p.add_argument("name", help="lenet300-fashion | lenet5-fashion | rnn-fashion")
-    p.add_argument("--out", default="runs", help="results folder (default runs/)")
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--epochs", type=int, default=None, help="override the protocol (quick looks)")
-    p.add_argument("--max-train", type=int, default=None, help="use only N training images")
-    p.add_argument("--quiet", action="store_true")
+    from .experiments.command import add_arguments as add_experiment_arguments
+    p = sub.add_parser("experiment", help="run (or continue) one of the paper's experiments; "
+                                          "--list shows them")
+    add_experiment_arguments(p)
     return parser
 
 
@@ -197,10 +194,13 @@ def cmd_figure2(args) -> int:
 
 
 def cmd_experiment(args) -> int:
-    from .experiments import run_experiment
-    run_experiment(args.name, out=args.out, data_dir=args.data_dir, epochs=args.epochs,
-                   max_train=args.max_train, quiet=args.quiet)
-    return 0
+    from .experiments import MissingDependency, RunsFailed
+    from .experiments.command import run
+    try:
+        return run(args)
+    except (RunsFailed, MissingDependency) as error:
+        print(f"minisnip experiment: error: {error}", file=sys.stderr)
+        return 1
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

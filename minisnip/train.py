@@ -36,6 +36,10 @@ PROTOCOLS = {
     # Recurrent nets (LSTM, GRU): Adam, lr 1e-3, no weight decay.
     "recurrent": dict(optimizer="adam", lr=1e-3, weight_decay=0.0),
 }
+# The version of the protocol's code. Raise it when training changes in a way that RunConfig
+# does not show (the loop, the data pipeline, a default inside a layer or optimizer): experiment
+# records are keyed by it with the resolved RunConfig, so records made before are not reused.
+PROTOCOL_VERSION = 1
 # An optimizer chosen against the protocol brings its own lr and weight decay.
 OPTIMIZER_DEFAULTS = {"sgd": dict(lr=0.1, weight_decay=5e-4),
                       "adam": dict(lr=1e-3, weight_decay=0.0)}

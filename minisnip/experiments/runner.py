@@ -1,0 +1,332 @@
+"""Running an experiment: plan its runs, reuse the finished ones, run the rest, write the summary.
+
+1. **Plan.** Every run of the experiment is resolved (the protocol fills what the experiment
+   leaves unset; ``overrides`` such as ``epochs`` replace settings of every run), validated, and
+   keyed (:func:`~minisnip.experiments.records.config_key`), all before any work.
+2. **Reuse.** A run whose valid record (same key) is in ``OUT/NAME/runs/`` is not repeated.
+   Anything else runs: a record made with other settings is never taken for this run, and a
+   corrupt record is reported by file name and run again (its file is replaced).
+3. **Run** the rest, each run writing its record atomically the moment it ends (so a killed
+   experiment continues where it stopped): here, one after the other (a failing run stops the
+   experiment with its error); in ``jobs`` processes on this machine; or as submitit jobs
+   (Slurm, or submitit's local executor). With processes or jobs, the failures are collected
+   and reported with their logs (:class:`RunsFailed`) and no summary is written. ``shard=(i, n)``
+   keeps only the runs whose position in the whole plan is ``i`` modulo ``n``: the shards of an
+   experiment are disjoint, together they are the experiment, and they do not depend on which
+   runs are already finished, so machines sharing the folder can each take one.
+4. **Summarize** (:mod:`minisnip.experiments.summary`) when every run of the experiment has its
+   record (a shard that is not the last to finish leaves that to the last one, or to
+   ``--summarize``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import sys
+import time
+from typing import Optional
+
+from . import records
+from .registry import get
+
+# Settings that say which run it is: an override of these would turn the experiment into another.
+IDENTITY = ("model", "pruner", "sparsity", "seed")
+LAUNCHERS = ("slurm", "local")
+
+
+class RunsFailed(RuntimeError):
+    """Some runs of an experiment failed; the message names them and where their logs are."""
+
+
+class MissingDependency(ImportError):
+    """An optional dependency (submitit) is needed; the message says how to install it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedRun:
+    """One run of an experiment: its position in the whole plan, resolved config and key."""
+    index: int
+    config: object
+    key: str
+
+    @property
+    def filename(self) -> str:
+        return records.record_filename(self.config, self.key)
+
+    @property
+    def label(self) -> str:
+        return records.run_label(self.config)
+
+
+# -------------------------------------------------------------------------------- plan
+def plan(experiment, overrides: Optional[dict] = None) -> list:
+    """The experiment's runs with ``overrides`` applied, resolved, validated and keyed."""
+    from ..train import RunConfig, validate
+    overrides = dict(overrides or {})
+    fields = {f.name for f in dataclasses.fields(RunConfig)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ValueError(f"unknown run settings {unknown}; expected RunConfig fields")
+    fixed = sorted(set(overrides) & set(IDENTITY))
+    if fixed:
+        raise ValueError(f"{fixed} say which run it is and cannot be overridden for a whole "
+                         f"experiment (declare another experiment instead)")
+    max_train = overrides.get("max_train")
+    if max_train is not None and (isinstance(max_train, bool) or not isinstance(max_train, int)
+                                  or max_train < 1):
+        raise ValueError(f"--max-train must be a positive number of images, got {max_train!r}")
+    planned, seen = [], {}
+    for index, declared in enumerate(experiment.runs):
+        config = dataclasses.replace(declared, **overrides)
+        try:
+            validate(config)
+            config = config.resolved()
+            validate(config)
+            key = records.config_key(config)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"experiment {experiment.name}, run {records.run_label(declared)}: "
+                             f"{error}") from None
+        if key in seen:
+            raise ValueError(f"experiment {experiment.name}: runs {seen[key]} and {index} have "
+                             f"the same settings ({records.run_label(config)})")
+        seen[key] = index
+        planned.append(PlannedRun(index, config, key))
+    return planned
+
+
+def parse_shard(text) -> tuple:
+    """``"1/4"`` -> ``(1, 4)``; ValueError naming --shard and the expected form otherwise."""
+    if isinstance(text, tuple):
+        parts = text
+    else:
+        parts = str(text).split("/")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        index, count = int(parts[0]), int(parts[1])
+    except (TypeError, ValueError):
+        raise ValueError(f"--shard {text!r}: expected I/N with whole numbers, e.g. 0/4 for the "
+                         f"first of 4 slices") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"--shard {text!r}: expected 0 <= I < N (the shards of 4 are 0/4 .. "
+                         f"3/4)")
+    return index, count
+
+
+def select_shard(planned: list, shard: Optional[tuple]) -> list:
+    """The runs of shard ``(i, n)``: those whose position in the whole plan is i modulo n."""
+    if shard is None:
+        return list(planned)
+    index, count = shard
+    return [run for run in planned if run.index % count == index]
+
+
+def runs_folder(out: str, name: str) -> str:
+    return os.path.join(out, name, "runs")
+
+
+# ---------------------------------------------------------------------------- one run
+def task_for(run: PlannedRun, folder: str, experiment: str, command: str) -> dict:
+    """A run as plain JSON-ready data, for another process or a cluster job."""
+    return dict(config=dataclasses.asdict(run.config), key=run.key, folder=os.path.abspath(folder),
+                experiment=experiment, command=command)
+
+
+def execute(task: dict) -> str:
+    """Run one task (see :func:`task_for`) and write its record; returns the record's path."""
+    from .. import train
+    config = records.config_from_dict(task["config"])
+    if records.config_key(config) != task["key"]:
+        raise RuntimeError(f"run {records.run_label(config)}: this process computes the key "
+                           f"{records.config_key(config)} for it, the planner {task['key']} "
+                           f"(different minisnip code?)")
+    started = time.perf_counter()
+    result = train.run(config)
+    return records.write_record(
+        task["folder"], config, task["key"], result, experiment=task["experiment"],
+        command=task["command"], wall_seconds=time.perf_counter() - started,
+        finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), host=socket.gethostname(),
+        threads=_threads())
+
+
+def execute_all(tasks: list) -> list:
+    """Run several tasks one after the other (what one cluster job does)."""
+    return [execute(task) for task in tasks]
+
+
+def _threads() -> Optional[int]:
+    try:
+        import numba
+        return int(numba.get_num_threads())
+    except ImportError:  # pragma: no cover
+        return None
+
+
+# ---------------------------------------------------------------------------- progress
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Progress:
+    """``[NAME] runs done 7/18 (4 reused) | elapsed 0:02:10 | about 0:05:30 left``.
+
+    The estimate is the mean time of the runs finished so far in this session, times the runs
+    left, divided by the runs that go at once."""
+
+    def __init__(self, name: str, total: int, reused: int, parallel: int = 1, stream=None):
+        self.name, self.total, self.reused, self.parallel = name, total, reused, parallel
+        self.done, self.seconds = reused, []
+        self.started = time.perf_counter()
+        self.stream = stream or sys.stdout
+
+    def line(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        left = self.total - self.done
+        if not left:
+            estimate = "all done"
+        elif not self.seconds:
+            estimate = "estimate after the first run"
+        else:
+            mean = sum(self.seconds) / len(self.seconds)
+            estimate = f"about {_clock(mean * left / max(1, min(self.parallel, left)))} left"
+        return (f"[{self.name}] runs done {self.done}/{self.total} ({self.reused} reused) | "
+                f"elapsed {_clock(elapsed)} | {estimate}")
+
+    def finished(self, seconds: float) -> None:
+        self.done += 1
+        self.seconds.append(seconds)
+        print(self.line(), file=self.stream, flush=True)
+
+
+# ------------------------------------------------------------------------- the runner
+def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
+                   epochs=None, max_train=None, data_dir=None, quiet: bool = False,
+                   jobs: int = 1, threads: Optional[int] = None, shard=None,
+                   launcher: Optional[str] = None, cluster: Optional[dict] = None,
+                   wait: bool = True, command: Optional[str] = None) -> Optional[dict]:
+    """Run (or continue) experiment ``name`` into ``OUT/NAME/``; returns the summary, or None
+    when it is not written (a shard whose experiment is not complete yet, ``wait=False``).
+
+    ``epochs``, ``max_train``, ``data_dir`` and ``overrides`` change every run's settings (the
+    summary lists what differs from the protocol). ``jobs``: runs at a time, in processes on this
+    machine (``threads`` each: the cores divided by ``jobs`` unless given) or, with a
+    ``launcher``, as submitit jobs (``"slurm"``, or ``"local"``: submitit's local executor);
+    ``cluster``: the launcher's options (see :mod:`minisnip.experiments.launchers`).
+    ``shard``: ``"i/n"`` or ``(i, n)``. ``command``: how this was asked for, stored in every
+    record and the summary (the CLI passes its command line).
+    """
+    from . import launchers
+    from .summary import summarize
+    from ..files import writable_target
+    # ---- every check before any work
+    experiment = get(name)
+    overrides = dict(overrides or {})
+    for field, value in (("epochs", epochs), ("max_train", max_train), ("data_dir", data_dir)):
+        if value is not None:
+            overrides[field] = value
+    if quiet:
+        overrides["quiet"] = True
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"--jobs must be a whole number >= 1, got {jobs!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"--threads must be a whole number >= 1, got {threads!r}")
+    if launcher is not None and launcher not in LAUNCHERS:
+        raise ValueError(f"--launcher {launcher!r}: expected one of {', '.join(LAUNCHERS)}")
+    if launcher is None and (cluster or not wait):
+        raise ValueError("cluster options and --no-wait need --launcher slurm (or local)")
+    shard = parse_shard(shard) if shard is not None else None
+    cluster_options = launchers.cluster_options(cluster or {}) if launcher else None
+    if launcher:
+        launchers.import_submitit()
+    planned = plan(experiment, overrides)
+    folder = runs_folder(out, name)
+    writable_target(os.path.join(folder, planned[0].filename), f"the records folder {folder}")
+    if command is None:
+        command = python_call(name, out, overrides, jobs, threads, shard, launcher)
+
+    # ---- what is there
+    scan = records.scan(folder)
+    mine = select_shard(planned, shard)
+    pending = [run for run in mine if run.key not in scan.records]
+    report(name, folder, scan, planned, mine)
+    where = f" (shard {shard[0]}/{shard[1]}: {len(mine)} of them)" if shard else ""
+    print(f"{name}: {len(planned)} runs{where}, {len(mine) - len(pending)} finished, "
+          f"{len(pending)} to run", flush=True)
+
+    # ---- run
+    tasks = [task_for(run, folder, name, command) for run in pending]
+    in_processes = launcher is None and (jobs > 1 or threads is not None)
+    progress = Progress(name, len(mine), len(mine) - len(pending), jobs)
+    if not tasks:
+        pass
+    elif launcher:
+        finished = launchers.run_with_submitit(
+            tasks, launcher, cluster_options, jobs=jobs, folder=os.path.join(out, name),
+            progress=progress, wait=wait, later=summarize_command(name, out, overrides))
+        if not finished:
+            return None
+    elif in_processes:
+        launchers.run_in_processes(tasks, jobs=jobs, threads=threads,
+                                   logs=os.path.join(out, name, "logs"), progress=progress)
+    else:
+        for task, run in zip(tasks, pending):
+            print(f"\n=== {name}: {run.label} ({run.index + 1} of {len(planned)})", flush=True)
+            started = time.perf_counter()
+            execute(task)
+            progress.finished(time.perf_counter() - started)
+
+    # ---- summary, when the whole experiment is there
+    if shard is not None:
+        have = records.scan(folder).records
+        missing = [run for run in planned if run.key not in have]
+        if missing:
+            print(f"{name}: shard {shard[0]}/{shard[1]} done; {len(missing)} runs of other "
+                  f"shards are not finished yet. When they are: "
+                  f"{summarize_command(name, out, overrides)}", flush=True)
+            return None
+    return summarize(name, out, overrides=overrides, command=command, report_problems=False)
+
+
+def report(name: str, folder: str, scan, planned: list, to_run: Optional[list] = None) -> None:
+    """Name on stderr every file of the records folder that is not a valid record, saying
+    whether its run will run again (it is one of ``to_run``, or of another shard's runs) or
+    the file is ignored."""
+    again = {run.filename for run in (to_run or [])}
+    others = {run.filename for run in planned} - again
+    for problem in scan.problems:
+        action = ("will run again" if problem.file in again else
+                  "another shard runs it again" if problem.file in others else "ignored")
+        print(f"{name}: {os.path.join(folder, problem.file)}: {problem.reason}; {action}",
+              file=sys.stderr, flush=True)
+    if scan.temporaries:
+        print(f"{name}: {len(scan.temporaries)} temporary file(s) of interrupted writes in "
+              f"{folder} ignored", file=sys.stderr, flush=True)
+
+
+def summarize_command(name: str, out: str, overrides: dict) -> str:
+    """The command that summarizes these runs later (same folder, same settings)."""
+    import shlex
+    words = ["minisnip", "experiment", name, "--summarize", "--out", out]
+    for field in ("epochs", "max_train", "data_dir"):
+        if overrides.get(field) is not None:
+            words += ["--" + field.replace("_", "-"), str(overrides[field])]
+    others = sorted(set(overrides) - {"epochs", "max_train", "data_dir", "quiet"})
+    return shlex.join(words) + (f" (from Python, with the overrides {others})" if others else "")
+
+
+def python_call(name, out, overrides, jobs=1, threads=None, shard=None, launcher=None,
+                summarize=False) -> str:
+    """How a run was asked for from Python (the CLI passes its own command line)."""
+    parts = [repr(name), f"out={out!r}"]
+    shown = {k: v for k, v in overrides.items() if k != "quiet"}
+    if shown:
+        parts.append(f"overrides={shown!r}")
+    for label, value, default in (("jobs", jobs, 1), ("threads", threads, None),
+                                  ("shard", shard, None), ("launcher", launcher, None)):
+        if value != default:
+            parts.append(f"{label}={value!r}")
+    function = "summarize" if summarize else "run_experiment"
+    return f"minisnip.experiments.{function}({', '.join(parts)})"
