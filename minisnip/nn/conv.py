@@ -74,7 +74,8 @@ class AdaptiveAvgPool2d(Module):
 
 class BatchNorm2d(Module):
     """PyTorch's BatchNorm2d: weight (gamma, 1s), bias (beta, 0s), running_mean, running_var,
-    num_batches_tracked. ``_init_exempt``: ``nn.init.initialize`` leaves gamma and beta alone."""
+    num_batches_tracked. ``momentum=None`` keeps a cumulative average, as PyTorch does.
+    ``_init_exempt``: ``nn.init.initialize`` leaves gamma and beta alone."""
 
     _init_exempt = True
 
@@ -88,10 +89,13 @@ class BatchNorm2d(Module):
         self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
 
     def forward(self, x):
+        momentum = self.momentum
         if self.training:
             self.num_batches_tracked.data += 1
+            if momentum is None:   # PyTorch: a cumulative average of every batch's statistics
+                momentum = 1.0 / float(self.num_batches_tracked.data)
         return F.batch_norm(x, self.running_mean.data, self.running_var.data, self.weight,
-                            self.bias, self.training, self.momentum, self.eps)
+                            self.bias, self.training, momentum, self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
