@@ -116,7 +116,7 @@ def _config_from(args, **overrides):
         raise ValueError(f"--pruner {args.pruner} given without --sparsity: nothing would be "
                          f"pruned (add --sparsity, e.g. --sparsity 0.95)")
     for flag in ("json", "out"):
-        if getattr(args, flag, None):
+        if getattr(args, flag, None) is not None:
             writable_target(getattr(args, flag), f"--{flag}")
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
