@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import autograd
-
 DEFAULT_DTYPE = np.float32
 
 
@@ -182,4 +180,8 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+# The one upward reach of the package (tests/test_imports.py allows exactly this): Tensor's
+# methods are thin forwards, ``backward()`` to the graph walk in autograd.py and the operators
+# and named methods (``a + b``, ``x.sum()``) to the ops, which build on Tensor. Imported here,
+# at the end, because both need Tensor defined first.
+from . import autograd, ops as _ops  # noqa: E402

@@ -30,6 +30,8 @@ NumPy's OpenBLAS and 25-40 for a naive prange loop. NR in {16, 32, 64, 128} gave
 """
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -321,3 +323,17 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _padded(m: int, n: int) -> int:
     """Multiply-adds per k of a product with an (m, n) output, tiles padded to MR x NR."""
     return (-(-m // MR) * MR) * (-(-n // NR) * NR)
+
+
+class Products(NamedTuple):
+    """The matrix products a composite kernel (a convolution, an LSTM/GRU over a sequence)
+    computes with: ``matmul(a, b)``, and ``right_operand(b)``, a right-hand operand laid out
+    once for many products ``.left_multiply(a)``. ``NUMBA`` are this module's kernels; the
+    other backend (NumPy's BLAS) and the choice between them live in ``minisnip/ops/linalg.py``:
+    kernels are told which products to use, they never look it up."""
+
+    matmul: Callable
+    right_operand: Callable
+
+
+NUMBA = Products(matmul=matmul, right_operand=RightOperand)

@@ -130,37 +130,6 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     return np.stack(hs).astype(x.dtype)
 
 
-def recurrent_backward_by_autodiff(kind, dhs, *inputs):
-    """The oracle for the hand-written backward through time: the same equations written
-    with minisnip's elementary ops, differentiated by the engine (itself gradient-checked)."""
-    from ..tensor import Tensor
-    from ..ops import cat, stack
-    ts = [Tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in inputs]
-    if kind == "lstm":
-        x, h, c, w_ih, w_hh, b_ih, b_hh = ts
-    else:
-        x, h, w_ih, w_hh, b_ih, b_hh = ts
-    hid = w_hh.shape[1]
-    outs = []
-    for t in range(x.shape[0]):
-        xt = x[t]
-        if kind == "lstm":
-            pre = xt @ w_ih.T + b_ih + h @ w_hh.T + b_hh
-            i, f = pre[:, :hid].sigmoid(), pre[:, hid:2 * hid].sigmoid()
-            g, o = pre[:, 2 * hid:3 * hid].tanh(), pre[:, 3 * hid:].sigmoid()
-            c = f * c + i * g
-            h = o * c.tanh()
-        else:
-            xw, hw = xt @ w_ih.T + b_ih, h @ w_hh.T + b_hh
-            r = (xw[:, :hid] + hw[:, :hid]).sigmoid()
-            z = (xw[:, hid:2 * hid] + hw[:, hid:2 * hid]).sigmoid()
-            n = (xw[:, 2 * hid:] + r * hw[:, 2 * hid:]).tanh()
-            h = (1 - z) * n + z * h
-        outs.append(h)
-    (stack(outs, 0) * Tensor(np.asarray(dhs, np.float64))).sum().backward()
-    return tuple(t.grad for t in ts)
-
-
 # ---------------------------------------------------------------------- kernels/optim.py
 def sgd_step(w, g, buf, mask, lr, momentum, dampening, weight_decay, nesterov, first):
     """The SGD update written with array operations (in place on w and buf)."""

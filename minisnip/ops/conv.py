@@ -7,6 +7,7 @@ from ..autograd import Function
 from ..kernels import batchnorm as bn_kernel
 from ..kernels import conv as conv_kernel
 from ..kernels import pool as pool_kernel
+from .linalg import products
 
 
 class Conv2d(Function):
@@ -14,7 +15,7 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
-        out, cols = conv_kernel.conv2d_forward(x, weight, stride, padding)
+        out, cols = conv_kernel.conv2d_forward(x, weight, stride, padding, products())
         if bias is not None:
             out += bias[None, :, None, None]
         ctx.save_for_backward(cols, weight)
@@ -26,8 +27,9 @@ class Conv2d(Function):
         cols, weight = ctx.saved
         needs = ctx.needs_input_grad
         gx = conv_kernel.conv2d_input_grad(grad, weight, ctx.input_shape, ctx.stride,
-                                           ctx.padding) if needs[0] else None
-        gw = conv_kernel.conv2d_weight_grad(grad, cols, weight.shape) if needs[1] else None
+                                           ctx.padding, products()) if needs[0] else None
+        gw = conv_kernel.conv2d_weight_grad(grad, cols, weight.shape,
+                                            products()) if needs[1] else None
         gb = grad.sum(axis=(0, 2, 3)) if needs[2] else None
         return gx, gw, gb, None, None
 

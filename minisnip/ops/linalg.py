@@ -1,8 +1,9 @@
 """Matrix products: matmul (1-D, 2-D, batched with broadcasting) and the fused linear layer.
 
-Every product, forward and both backward ones, goes through :func:`mm`, which calls the Numba
-kernel ``kernels/matmul.py`` or NumPy's BLAS according to ``minisnip.config.matmul_backend``.
-Transposes are passed as views: the kernel takes any strides.
+Every product of every op, forward and backward (also those inside the convolution and the
+LSTM/GRU kernels), runs on :func:`products`: the one place where the Numba kernels of
+``kernels/matmul.py`` or NumPy's BLAS are chosen, as ``minisnip.config.get_matmul_backend()``
+says. Transposes are passed as views: the Numba kernel takes any strides.
 """
 from __future__ import annotations
 
@@ -10,14 +11,32 @@ import numpy as np
 
 from .. import config
 from ..autograd import Function, unbroadcast
-from ..kernels import matmul as _kernel
+from ..kernels.matmul import NUMBA, Products
+
+
+class _BlasRightOperand:
+    """B laid out once for many ``a @ B`` under the BLAS backend: just B, C-contiguous."""
+
+    def __init__(self, b: np.ndarray):
+        self.b = np.ascontiguousarray(b)
+
+    def left_multiply(self, a: np.ndarray) -> np.ndarray:
+        return a @ self.b
+
+
+BLAS = Products(matmul=np.matmul, right_operand=_BlasRightOperand)
+
+
+def products() -> Products:
+    """The matrix products the ops compute with: ``kernels.matmul.NUMBA`` (the default) or
+    ``BLAS`` (NumPy's ``@``), chosen by ``minisnip.config.set_matmul_backend`` or
+    ``MINISNIP_MATMUL``. Ops pass the result to the kernels that multiply matrices."""
+    return BLAS if config.get_matmul_backend() == "blas" else NUMBA
 
 
 def mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """2-D product ``a @ b`` on the configured backend (``numba`` kernel or ``blas``)."""
-    if config.matmul_backend == "blas":
-        return a @ b
-    return _kernel.matmul(a, b)
+    """2-D product ``a @ b`` on the chosen backend."""
+    return products().matmul(a, b)
 
 
 def batched_mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import recurrent as kernel
+from .linalg import products
 
 
 class LSTM(Function):
@@ -13,12 +14,13 @@ class LSTM(Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        hs, ctx.saved_state = kernel.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        hs, ctx.saved_state = kernel.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh,
+                                                   products())
         return hs
 
     @staticmethod
     def backward(ctx, grad):
-        grads = kernel.lstm_backward(np.ascontiguousarray(grad), ctx.saved_state)
+        grads = kernel.lstm_backward(np.ascontiguousarray(grad), ctx.saved_state, products())
         return tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad))
 
 
@@ -28,12 +30,12 @@ class GRU(Function):
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh):
-        hs, ctx.saved_state = kernel.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+        hs, ctx.saved_state = kernel.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, products())
         return hs
 
     @staticmethod
     def backward(ctx, grad):
-        grads = kernel.gru_backward(np.ascontiguousarray(grad), ctx.saved_state)
+        grads = kernel.gru_backward(np.ascontiguousarray(grad), ctx.saved_state, products())
         return tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad))
 
 
