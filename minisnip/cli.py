@@ -187,6 +187,8 @@ def main(argv=None) -> int:
                "models": cmd_models,
                "experiment": cmd_experiment, "figure2": cmd_figure2}[args.command]
     try:
+        from .config import tune_process
+        tune_process()  # the process-wide tunings of a training program (minisnip/config.py)
         return handler(args)
     except (ValueError, FileNotFoundError, TypeError, FloatingPointError) as error:
         if os.environ.get("MINISNIP_TRACEBACK"):

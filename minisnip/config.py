@@ -1,13 +1,14 @@
-"""Library-wide settings.
+"""Library-wide settings, and the process-wide tunings a minisnip program may ask for.
+
+Importing minisnip changes nothing outside minisnip (DESIGN principle 10): no thread count,
+no malloc setting. What is process-wide is an explicit call here, made by the ``minisnip``
+command and by ``minisnip.train.run`` (:func:`tune_process`), or by you.
 
 ``get_matmul_backend()`` / ``set_matmul_backend(name)``: ``"numba"`` (the project's own
 kernels in ``kernels/matmul.py``, the default) or ``"blas"`` (NumPy's ``@``, i.e. OpenBLAS).
 Until ``set_matmul_backend`` is called, the environment variable ``MINISNIP_MATMUL`` decides,
 read (and checked) at the first product, not at import. The choice is applied in one place,
 ``minisnip/ops/linalg.py``. Switching changes nothing else: Numba's thread count is yours.
-
-``keep_freed_memory``: on Linux (glibc), asks malloc at import to keep freed memory for reuse
-(``MINISNIP_KEEP_FREED_MEMORY=0`` before the import leaves malloc alone).
 
 Every environment variable minisnip reads is listed in DESIGN.md, "Environment variables".
 """
@@ -35,7 +36,8 @@ def get_matmul_backend() -> str:
 
 def set_matmul_backend(name: str) -> None:
     """Compute every matrix product with ``"numba"`` (the Numba kernels) or ``"blas"``
-    (NumPy's ``@``). Only the products change."""
+    (NumPy's ``@``). Only the products change; see :func:`tune_process` for the thread
+    count that suits the BLAS backend."""
     global _matmul_backend
     if name not in BACKENDS:
         raise ValueError(f"matmul backend {name!r}: expected one of {BACKENDS}")
@@ -67,5 +69,27 @@ def keep_freed_memory() -> bool:
         return False
 
 
-freed_memory_kept = (os.environ.get("MINISNIP_KEEP_FREED_MEMORY", "1") != "0"
-                     and keep_freed_memory())
+def tune_process() -> dict:
+    """The process-wide tunings of a training program, made explicitly (the ``minisnip``
+    command and ``minisnip.train.run`` call this; nothing calls it at import):
+
+    * malloc keeps freed memory (:func:`keep_freed_memory`), unless
+      ``MINISNIP_KEEP_FREED_MEMORY=0``;
+    * the matmul backend is resolved now, so that a bad ``MINISNIP_MATMUL`` stops the run
+      before any work;
+    * with the ``"blas"`` backend, Numba's kernels run on one thread (OpenBLAS keeps its
+      worker threads spinning between calls, and two thread pools on the same cores slowed a
+      LeNet-5-Caffe step about 2.5x on 2 cores), unless you chose a count yourself: by
+      ``NUMBA_NUM_THREADS`` or by ``numba.set_num_threads`` before this call.
+
+    Returns what it did: ``freed_memory_kept``, ``matmul_backend``, ``numba_threads``.
+    Calling it again changes nothing more.
+    """
+    import numba
+    kept = os.environ.get("MINISNIP_KEEP_FREED_MEMORY", "1") != "0" and keep_freed_memory()
+    backend = get_matmul_backend()
+    untouched = numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+    if backend == "blas" and "NUMBA_NUM_THREADS" not in os.environ and untouched:
+        numba.set_num_threads(1)
+    return dict(freed_memory_kept=kept, matmul_backend=backend,
+                numba_threads=numba.get_num_threads())

@@ -205,10 +205,12 @@ def run(config: RunConfig, return_model: bool = False):
     With ``return_model=True`` returns ``(record, model)``.
     """
     from . import checkpoint as ckpt
+    from .config import tune_process
     from .data import augment_batch
     validate(config)
     config = config.resolved()
     validate(config)
+    tune_process()  # malloc keeps freed memory; the matmul backend is checked before any work
     started = time.perf_counter()
     data = prepare_data(config)
     model = build_initialized_model(config, data.num_classes)
