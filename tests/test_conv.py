@@ -57,6 +57,53 @@ def test_pool_kernels_match_oracles(data, k, stride):
                                   reference.max_pool2d_backward(g, ties, k, k, stride))
 
 
+def _pytorch_rule_max_pool(x, k, stride):
+    """Values and flat indices by PyTorch's rule, window by window: the last NaN of the window
+    if there is one, else its first maximum."""
+    n, c, h, w = x.shape
+    oh, ow = (h - k) // stride + 1, (w - k) // stride + 1
+    values, where = np.empty((n, c, oh, ow)), np.empty((n, c, oh, ow), np.int64)
+    for b, ch, i, j in np.ndindex(n, c, oh, ow):
+        rows, cols = np.meshgrid(np.arange(i * stride, i * stride + k),
+                                 np.arange(j * stride, j * stride + k), indexing="ij")
+        window, flat = x[b, ch, rows, cols].ravel(), (rows * w + cols).ravel()
+        nans = np.flatnonzero(np.isnan(window))
+        pick = nans[-1] if nans.size else np.argmax(window)
+        values[b, ch, i, j], where[b, ch, i, j] = window[pick], flat[pick]
+    return values, where
+
+
+@given(data=st.data(), k=st.integers(1, 3), stride=st.integers(1, 3),
+       nan_fraction=st.sampled_from([0.05, 0.3, 1.0]))
+def test_max_pool_propagates_nan_as_pytorch_does(data, k, stride, nan_fraction):
+    """A NaN anywhere in a window makes its output NaN (not only a NaN in the first cell),
+    and the gradient goes to the window's last NaN, as in PyTorch."""
+    x = data.draw(arrays((2, 2, data.draw(st.integers(k, 7)), data.draw(st.integers(k, 7)))))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    x = np.where(rng.random(x.shape) < nan_fraction, np.nan, x)
+    out, argmax = pool.max_pool2d_forward(x, k, k, stride)
+    want, want_where = _pytorch_rule_max_pool(x, k, stride)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(argmax, want_where)
+
+
+def test_max_pool_with_nan_agrees_with_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 6, 7))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    for k, stride in ((2, 2), (3, 1), (3, 2)):
+        xt = torch.tensor(x, requires_grad=True)
+        yt = torch.nn.functional.max_pool2d(xt, k, stride)
+        g = rng.standard_normal(tuple(yt.shape))
+        yt.backward(torch.tensor(g))
+        xm = Tensor(x, requires_grad=True)
+        ym = F.max_pool2d(xm, k, stride)
+        ym.backward(g)
+        np.testing.assert_array_equal(ym.data, yt.detach().numpy())
+        np.testing.assert_array_equal(xm.grad, xt.grad.numpy())
+
+
 @given(data=st.data())
 def test_batchnorm_kernel_matches_oracle(data):
     x = data.draw(arrays((3, 4, 2, 5)))
