@@ -132,21 +132,29 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
 
 # ---------------------------------------------------------------------- kernels/optim.py
 def sgd_step(w, g, buf, mask, lr, momentum, dampening, weight_decay, nesterov, first):
-    """The SGD update written with array operations (in place on w and buf)."""
-    c = mask if mask.size else np.ones_like(w)
-    d = g * c + weight_decay * w
-    if momentum:
-        buf[...] = d if first else momentum * buf + (1 - dampening) * d
-        d = d + momentum * buf if nesterov else buf
-    w[...] = (w - lr * d) * c
+    """torch.optim.SGD's documented algorithm, one line per line of its pseudo-code, on the
+    kept entries; pruned entries (mask 0) end with weight and buffer 0. In place on w, buf."""
+    kept = mask != 0 if mask.size else np.ones(w.shape, dtype=bool)
+    g_t = g + weight_decay * w if weight_decay != 0 else g
+    if momentum != 0:
+        b_t = g_t if first else momentum * buf + (1 - dampening) * g_t
+        g_t = g_t + momentum * b_t if nesterov else b_t
+        buf[...] = np.where(kept, b_t, 0)
+    w[...] = np.where(kept, w - lr * g_t, 0)
 
 
 def adam_step(w, g, m, v, mask, lr, beta1, beta2, eps, weight_decay, step):
-    c = mask if mask.size else np.ones_like(w)
-    d = g * c + weight_decay * w
-    m[...] = beta1 * m + (1 - beta1) * d
-    v[...] = beta2 * v + (1 - beta2) * d * d
-    w[...] = (w - lr / (1 - beta1 ** step) * m / (np.sqrt(v / (1 - beta2 ** step)) + eps)) * c
+    """torch.optim.Adam's documented algorithm (amsgrad off, L2 weight decay) on the kept
+    entries; pruned entries end with weight and both moments 0. In place on w, m, v."""
+    kept = mask != 0 if mask.size else np.ones(w.shape, dtype=bool)
+    g_t = g + weight_decay * w if weight_decay != 0 else g
+    m_t = beta1 * m + (1 - beta1) * g_t
+    v_t = beta2 * v + (1 - beta2) * g_t ** 2
+    m_hat = m_t / (1 - beta1 ** step)
+    v_hat = v_t / (1 - beta2 ** step)
+    m[...] = np.where(kept, m_t, 0)
+    v[...] = np.where(kept, v_t, 0)
+    w[...] = np.where(kept, w - lr * m_hat / (np.sqrt(v_hat) + eps), 0)
 
 
 # --------------------------------------------------------------------- kernels/sparse.py
