@@ -30,31 +30,41 @@ def test_conv_kernels_match_oracles(problem, data):
     x, w, stride, padding = problem
     tol = dict(rtol=1e-4, atol=1e-4) if x.dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
     out, cols = conv.conv2d_forward(x, w, stride, padding)
-    np.testing.assert_allclose(out, reference.conv2d(x, w, stride, padding), **tol)
+    want_out, want_cols = reference.conv2d_forward(x, w, stride, padding)
+    np.testing.assert_allclose(out, want_out, **tol)
+    np.testing.assert_array_equal(cols, want_cols)
     g = data.draw(arrays(out.shape, dtype=x.dtype))
     np.testing.assert_allclose(conv.conv2d_input_grad(g, w, x.shape, stride, padding),
                                reference.conv2d_input_grad(g, w, x.shape, stride, padding), **tol)
     np.testing.assert_allclose(conv.conv2d_weight_grad(g, cols, w.shape),
-                               reference.conv2d_weight_grad(g, x, w.shape, stride, padding), **tol)
+                               reference.conv2d_weight_grad(g, want_cols, w.shape), **tol)
+    n, c, h, wd = x.shape
+    np.testing.assert_allclose(conv.col2im(cols, n, c, h, wd, *w.shape[2:], stride, padding),
+                               reference.col2im(cols, n, c, h, wd, *w.shape[2:], stride, padding),
+                               **tol)
 
 
-@given(data=st.data(), k=st.integers(1, 3), stride=st.integers(1, 3))
-def test_pool_kernels_match_oracles(data, k, stride):
-    x = data.draw(arrays((2, 3, data.draw(st.integers(k, 8)), data.draw(st.integers(k, 8)))))
-    out, argmax = pool.max_pool2d_forward(x, k, k, stride)
-    np.testing.assert_array_equal(out, reference.max_pool2d(x, k, k, stride))
-    np.testing.assert_allclose(pool.avg_pool2d_forward(x, k, k, stride),
-                               reference.avg_pool2d(x, k, k, stride), rtol=1e-12)
-    g = np.ones_like(out)
-    back = pool.max_pool2d_backward(g, argmax, x.shape[2], x.shape[3])
+@given(data=st.data(), kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 3),
+       ties=st.booleans())
+def test_pool_kernels_match_oracles(data, kh, kw, stride, ties):
+    x = data.draw(arrays((2, 3, data.draw(st.integers(kh, 8)), data.draw(st.integers(kw, 8)))))
+    if ties:
+        x = np.round(x)  # many ties: the first maximum of the window wins
+    h, w = x.shape[2:]
+    out, argmax = pool.max_pool2d_forward(x, kh, kw, stride)
+    want_out, want_argmax = reference.max_pool2d_forward(x, kh, kw, stride)
+    np.testing.assert_array_equal(out, want_out)
+    np.testing.assert_array_equal(argmax, want_argmax)
+    back = pool.max_pool2d_backward(np.ones_like(out), argmax, h, w)
     assert back.sum() == out.size  # every window sends its gradient to exactly one input
     g = data.draw(arrays(out.shape))
-    np.testing.assert_allclose(pool.max_pool2d_backward(g, argmax, x.shape[2], x.shape[3]),
-                               reference.max_pool2d_backward(g, x, k, k, stride), rtol=1e-12)
-    ties = np.zeros_like(x)  # every window all ties: the first entry of each window wins
-    _, tied = pool.max_pool2d_forward(ties, k, k, stride)
-    np.testing.assert_array_equal(pool.max_pool2d_backward(g, tied, x.shape[2], x.shape[3]),
-                                  reference.max_pool2d_backward(g, ties, k, k, stride))
+    np.testing.assert_allclose(pool.max_pool2d_backward(g, argmax, h, w),
+                               reference.max_pool2d_backward(g, argmax, h, w), rtol=1e-12)
+    np.testing.assert_allclose(pool.avg_pool2d_forward(x, kh, kw, stride),
+                               reference.avg_pool2d_forward(x, kh, kw, stride), rtol=1e-12)
+    np.testing.assert_allclose(pool.avg_pool2d_backward(g, kh, kw, stride, h, w),
+                               reference.avg_pool2d_backward(g, kh, kw, stride, h, w),
+                               rtol=1e-12, atol=1e-15)
 
 
 def _pytorch_rule_max_pool(x, k, stride):
@@ -104,14 +114,27 @@ def test_max_pool_with_nan_agrees_with_pytorch():
         np.testing.assert_array_equal(xm.grad, xt.grad.numpy())
 
 
-@given(data=st.data())
-def test_batchnorm_kernel_matches_oracle(data):
-    x = data.draw(arrays((3, 4, 2, 5)))
-    gamma, beta = data.draw(arrays((4,))), data.draw(arrays((4,)))
-    y, _, mean, var, _ = batchnorm.batch_norm_train_forward(x, gamma, beta, 1e-5)
-    y_ref, mean_ref, var_ref = reference.batch_norm_train(x, gamma, beta, 1e-5)
-    np.testing.assert_allclose(y, y_ref, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(var, var_ref, rtol=1e-12)
+@given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_batchnorm_kernels_match_oracles(data, dtype):
+    """All five outputs of the training forward (the statistics feed the running averages),
+    the backward, and the evaluation forward."""
+    x = data.draw(arrays((3, 4, 2, 5), dtype=dtype, low=-3, high=5))
+    gamma, beta = data.draw(arrays((4,), dtype=dtype)), data.draw(arrays((4,), dtype=dtype))
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
+    got = batchnorm.batch_norm_train_forward(x, gamma, beta, 1e-5)
+    want = reference.batch_norm_train_forward(x, gamma, beta, 1e-5)
+    for name, a, b in zip(("y", "xhat", "mean", "var", "inv_std"), got, want):
+        assert a.dtype == b.dtype, name
+        np.testing.assert_allclose(a, b, err_msg=name, **tol)
+    g = data.draw(arrays(x.shape, dtype=dtype))
+    for name, a, b in zip(("dx", "dgamma", "dbeta"),
+                          batchnorm.batch_norm_train_backward(g, got[1], gamma, got[4]),
+                          reference.batch_norm_train_backward(g, got[1], gamma, got[4])):
+        np.testing.assert_allclose(a, b, err_msg=name, **tol)
+    mean, var = data.draw(arrays((4,), dtype=dtype)), data.draw(arrays((4,), dtype=dtype, low=0.1))
+    np.testing.assert_allclose(batchnorm.batch_norm_eval_forward(x, gamma, beta, mean, var, 1e-5),
+                               reference.batch_norm_eval_forward(x, gamma, beta, mean, var, 1e-5),
+                               **tol)
 
 
 def test_batchnorm_layer_running_stats_and_modes(rng):

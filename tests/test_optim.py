@@ -186,7 +186,8 @@ def test_state_of_pruned_entries_is_zero_even_when_the_pruned_weight_is_not(kind
 
 
 @pytest.mark.parametrize("grad,error,match", [
-    (np.ones((3, 4)), ValueError, r"parameter 1 of 2 \(shape \(4, 3\), float32\).*shape \(3, 4\); expected \(4, 3\)"),
+    (np.ones((3, 4)), ValueError,
+     r"parameter 1 of 2 \(shape \(4, 3\), float32\).*shape \(3, 4\); expected \(4, 3\)"),
     (np.ones(11), ValueError, r"parameter 1 .*shape \(11,\)"),
     (Tensor(np.ones((4, 3), np.float32)), TypeError, r"parameter 1 .*is a Tensor"),
     ([[1.0] * 3] * 4, TypeError, r"parameter 1 .*is a list"),

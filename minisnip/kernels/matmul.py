@@ -314,10 +314,14 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if k >= DOT_MIN_K:
         return dot_tiles(row_contiguous(a), row_contiguous(b.T), dot_block(k, a.itemsize))
     if _padded(n, m) < 0.75 * _padded(m, n):
-        # A narrow C (say 100 x 10) would waste most of each 64-wide tile: compute
-        # C^T = B^T A^T instead, whose long side is the tile's width.
-        return np.ascontiguousarray(tiles(b.T, pack_columns(a.T), m).T)
+        return _tiles_transposed(a, b)
     return tiles(a, pack_columns(b), n)
+
+
+def _tiles_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A narrow C (say 100 x 10) would waste most of each 64-wide tile: compute C^T = B^T A^T
+    instead, whose long side is the tile's width."""
+    return np.ascontiguousarray(tiles(b.T, pack_columns(a.T), a.shape[0]).T)
 
 
 def _padded(m: int, n: int) -> int:
