@@ -110,8 +110,11 @@ class Tensor:
         return self.astype(np.float64)
 
     # --------------------------------------------------------------- backward
-    def backward(self, gradient=None) -> None:
-        """Compute d self / d leaf for every leaf that requires grad (Eq. 5 uses this with c)."""
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Compute d self / d leaf for every leaf that requires grad (Eq. 5 uses this with c).
+
+        The graph's saved arrays are freed on the way; ``retain_graph=True`` keeps them for a
+        second backward (as in PyTorch)."""
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input of "
                                "the computation had requires_grad=True (or it ran under no_grad)")
@@ -126,7 +129,7 @@ class Tensor:
             if gradient.shape != self.shape:
                 raise ValueError(f"backward(): gradient of shape {gradient.shape} given for a "
                                  f"tensor of shape {self.shape}; they must match")
-        autograd.backward(self, gradient)
+        autograd.backward(self, gradient, retain_graph)
 
     # ------------------------------------------------------------- operators
     def __add__(self, other): return _ops.add(self, other)

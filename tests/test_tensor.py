@@ -238,3 +238,67 @@ def test_unary_and_shape_ops_match_numpy(shape, data):
                       (t.transpose(0, -1), np.swapaxes(a, 0, -1)), (t.flatten(), a.ravel()),
                       (t[..., 1:3], a[..., 1:3]), (t @ t.transpose(-1, -2), a @ np.swapaxes(a, -1, -2))]:
         np.testing.assert_allclose(got.data, want, rtol=1e-12, atol=1e-12)
+
+
+def test_backward_twice_through_one_graph_is_an_error_as_in_pytorch():
+    """It silently doubled the gradients before (issue 9, item 8)."""
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"Sum.backward: .*second time.*retain_graph=True"):
+        loss.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+    shared = w * 3                     # a part of the graph used by a second loss
+    shared.sum().backward()
+    with pytest.raises(RuntimeError, match=r"Mul.backward: .*second time"):
+        (shared * shared).sum().backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [4.0, 8.0])
+
+
+def test_backward_frees_what_the_forward_saved(rng):
+    import weakref
+    x = Tensor(rng.standard_normal(1000), requires_grad=True)
+    for retain, freed in ((True, False), (False, True)):
+        loss = (x.exp() * x).tanh().sum()
+        tanh_node = loss._node.parents[0]._node
+        mul_node = tanh_node.parents[0]._node
+        watched = [weakref.ref(a) for a in (*tanh_node.ctx.saved, mul_node.ctx.saved[0])]
+        assert all(r() is not None for r in watched)  # tanh's output, exp's output
+        loss.backward(retain_graph=retain)
+        assert all((r() is None) == freed for r in watched), retain
+        assert loss.item() == loss.item()  # the result itself stays
+
+
+class _UpcastingTanh(minisnip.autograd.Function):
+    """A planted bug: tanh whose backward computes in float64 whatever the input."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return grad * (1 - out.astype(np.float64) ** 2)
+
+
+def test_a_backward_that_changes_the_dtype_is_an_error_not_a_silent_cast():
+    """The engine casts a gradient back only where the forward promoted (a float32 input of a
+    float64 result, as PyTorch does); an op that upcasts its own backward is a bug, and was
+    hidden by the cast before."""
+    x = Tensor(np.ones(3, np.float32), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"_UpcastingTanh.backward returned a float64 "
+                                           r"gradient for a float32 input"):
+        _UpcastingTanh.apply(x).sum().backward()
+    y = Tensor(np.ones(3, np.float64), requires_grad=True)
+    (x * y).sum().backward()           # promoted: the float32 side gets a float32 gradient
+    assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64

@@ -97,8 +97,11 @@ class BatchNorm2d(Function):
             gamma, running_var, eps = ctx.saved
             inv = 1.0 / np.sqrt(running_var + eps)
             xhat = (ctx.x - ctx.shift[None, :, None, None]) * inv[None, :, None, None]
-            dx = grad * (gamma * inv)[None, :, None, None] if ctx.needs_input_grad[0] else None
-            return dx, (grad * xhat).sum(axis=(0, 2, 3)), grad.sum(axis=(0, 2, 3))
+            dx = ((grad * (gamma * inv)[None, :, None, None]).astype(grad.dtype, copy=False)
+                  if ctx.needs_input_grad[0] else None)
+            # running statistics of another dtype than x must not change the gradients' dtype
+            return (dx, (grad * xhat).sum(axis=(0, 2, 3)).astype(gamma.dtype, copy=False),
+                    grad.sum(axis=(0, 2, 3)).astype(gamma.dtype, copy=False))
         xhat, gamma, inv_std = ctx.saved
         dx, dgamma, dbeta = bn_kernel.batch_norm_train_backward(grad, xhat, gamma, inv_std)
         return dx, dgamma.astype(gamma.dtype), dbeta.astype(gamma.dtype)
