@@ -132,9 +132,9 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        from .tensor import Tensor
+        from .tensor import Tensor, raw
 
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = [raw(x) for x in inputs]
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         record = _grad_enabled and any(needs)
         ctx = Context(needs)

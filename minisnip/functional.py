@@ -13,6 +13,6 @@ def softmax(x, dim=-1):
 def nll_loss(log_probs, targets):
     """Mean of ``-log_probs[i, targets[i]]`` (use after ``log_softmax``)."""
     import numpy as np
-    from .tensor import Tensor
-    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    from .tensor import raw
+    t = np.asarray(raw(targets))
     return -log_probs[np.arange(log_probs.shape[0]), t].mean()

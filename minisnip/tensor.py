@@ -6,11 +6,16 @@ import numpy as np
 DEFAULT_DTYPE = np.float32
 
 
+def raw(x):
+    """The ndarray inside a Tensor; anything else unchanged. (Not ``getattr(x, "data", x)``:
+    a NumPy array has a ``.data`` attribute too, its raw memoryview.)"""
+    return x.data if isinstance(x, Tensor) else x
+
+
 def _as_array(data, dtype=None) -> np.ndarray:
     """float32 by default: Python numbers and lists, and float16 arrays, become float32;
     float32 and float64 arrays are kept as they are (float64 for gradient checks)."""
-    if isinstance(data, Tensor):
-        data = data.data
+    data = raw(data)
     from_python = not isinstance(data, (np.ndarray, np.generic))
     array = np.asarray(data, dtype=dtype)
     if dtype is None and (from_python or array.dtype == np.float16) and array.dtype.kind in "fiub":
@@ -147,10 +152,10 @@ class Tensor:
     def __getitem__(self, index): return _ops.getitem(self, index)
 
     # comparisons give plain boolean arrays: they are not differentiable
-    def __lt__(self, other): return self.data < _data(other)
-    def __le__(self, other): return self.data <= _data(other)
-    def __gt__(self, other): return self.data > _data(other)
-    def __ge__(self, other): return self.data >= _data(other)
+    def __lt__(self, other): return self.data < raw(other)
+    def __le__(self, other): return self.data <= raw(other)
+    def __gt__(self, other): return self.data > raw(other)
+    def __ge__(self, other): return self.data >= raw(other)
 
     # --------------------------------------------------------------- methods
     def exp(self): return _ops.exp(self)
@@ -170,14 +175,9 @@ class Tensor:
     def matmul(self, other): return _ops.matmul(self, other)
 
 
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Make a Tensor holding a copy of ``data``, like ``torch.tensor``."""
-    if isinstance(data, Tensor):  # not getattr(data, "data"): an ndarray's .data is a memoryview
-        data = data.data
+    data = raw(data)
     if isinstance(data, np.ndarray):
         data = data.copy()
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)

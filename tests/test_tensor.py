@@ -302,3 +302,26 @@ def test_a_backward_that_changes_the_dtype_is_an_error_not_a_silent_cast():
     y = Tensor(np.ones(3, np.float64), requires_grad=True)
     (x * y).sum().backward()           # promoted: the float32 side gets a float32 gradient
     assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
+
+
+def test_raw_unwraps_tensors_only_and_every_family_takes_plain_arrays(rng):
+    """One ``raw`` for every op family (two of three copies returned an ndarray's memoryview,
+    ``ndarray.data``, instead of the array)."""
+    from minisnip import functional as F
+    from minisnip.tensor import raw
+    a = rng.standard_normal((2, 3))
+    assert raw(a) is a and raw(Tensor(a)) is a and raw(2.0) == 2.0
+    x, w = rng.standard_normal((2, 3, 5, 4)).transpose(0, 1, 3, 2), rng.standard_normal((2, 3, 3, 3))
+    assert F.conv2d(x, Tensor(w)).shape == (2, 2, 2, 3)
+    assert F.max_pool2d(x, 2).shape == (2, 3, 2, 2)
+    xs = rng.standard_normal((4, 3, 2)).transpose(1, 0, 2)
+    hs = F.lstm(xs, np.zeros((4, 5)), np.zeros((4, 5)), np.ones((20, 2)), np.ones((20, 5)),
+                np.ones(20), np.ones(20))
+    assert hs.shape == (3, 4, 5)
+    with pytest.raises(ValueError, match=r"Conv2d kernel_size: expected an int or a pair"):
+        minisnip.nn.Conv2d(3, 4, (3, 3, 3))
+    with pytest.raises(ValueError, match=r"log_softmax: dim 2 is out of range"):
+        F.log_softmax(Tensor(a), dim=2)
+    with pytest.raises(ValueError, match=r"sparse_linear: input of shape \(2, 3\)"):
+        from minisnip.kernels.sparse import pattern_from_mask
+        F.sparse_linear(a, Tensor(np.ones((4, 5))), None, pattern_from_mask(np.ones((4, 5))))

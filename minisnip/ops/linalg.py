@@ -12,6 +12,7 @@ import numpy as np
 from .. import config
 from ..autograd import Function, unbroadcast
 from ..kernels.matmul import NUMBA, Products
+from ..tensor import raw
 
 
 class _BlasRightOperand:
@@ -110,3 +111,34 @@ class Linear(Function):
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             gb = g2.sum(axis=0)
         return gx, gw, gb
+
+
+# ------------------------------------------------------------ the functions: checks, then apply
+def matmul(a, b):
+    sa, sb = raw(a).shape, raw(b).shape
+    if len(sa) == 0 or len(sb) == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got {sa} and {sb}")
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {sa} and {sb} do not fit: the last dimension of the "
+                         f"first ({k_a}) must equal the {'only' if len(sb) == 1 else 'second-to-last'}"
+                         f" dimension of the second ({k_b})")
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: the batch dimensions of {sa} and {sb} cannot be broadcast") from None
+    return MatMul.apply(a, b)
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
+    sx, sw = raw(x).shape, raw(weight).shape
+    if len(sw) != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {sw}")
+    if not sx or sx[-1] != sw[1]:
+        raise ValueError(f"linear: input of shape {sx} does not fit weight of shape {sw}: the "
+                         f"input's last dimension must be in_features = {sw[1]}")
+    if bias is not None and raw(bias).shape != (sw[0],):
+        raise ValueError(f"linear: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
+    return Linear.apply(x, weight, bias)
