@@ -50,8 +50,8 @@ def sigmoid_both_signs_and_extremes(rng):
 
 
 @case("activations.sigmoid_array")
-def sigmoid_float32(rng):
-    return ((_normal(rng, (40,)) * 30).astype(np.float32),)
+def sigmoid_float32_matrix_view(rng):
+    return ((_normal(rng, (6, 7), layout="transposed") * 30).astype(np.float32),)
 
 
 # ----------------------------------------------------------------------------------- matmul

@@ -1,9 +1,9 @@
 """Elementwise ops with NumPy broadcasting: + - * / neg, ** scalar, exp, log, relu, tanh, sigmoid.
 
 Elementwise work stays in NumPy: each of these is one vectorized ufunc call, memory-bound,
-and a Numba kernel would not beat it (see benchmarks/). The exception is the sigmoid, whose
-overflow-free form is written once, in ``kernels/activations.py``, for this op and for the
-fused LSTM/GRU cells. Broadcasting is undone in backward by ``autograd.unbroadcast`` and
+and a Numba kernel would not beat it (see benchmarks/). The sigmoid's overflow-free form is
+written in ``kernels/activations.py``, beside the scalar form the fused LSTM/GRU cells use.
+Broadcasting is undone in backward by ``autograd.unbroadcast`` and
 nowhere else.
 """
 from __future__ import annotations
@@ -161,7 +161,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, a):
-        out = sigmoid_array(np.ascontiguousarray(a).reshape(-1)).reshape(np.shape(a))
+        out = sigmoid_array(a)
         ctx.save_for_backward(out)
         return out
 
