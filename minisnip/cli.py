@@ -217,6 +217,8 @@ def main(argv=None) -> int:
                "models": cmd_models,
                "experiment": cmd_experiment, "figure2": cmd_figure2}[args.command]
     try:
+        from .config import tune_process
+        tune_process()  # the process-wide tunings of a training program (minisnip/config.py)
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return handler(args)

@@ -1,16 +1,20 @@
 """Optimizers (SGD with momentum and weight decay, Adam) and the multi-step lr schedule.
 
 Update rules are PyTorch's, so numbers can be compared with it. All are **mask-aware**: for a
-parameter with a SNIP mask ``c`` (``param.mask``), the gradient is multiplied by ``c`` before
-weight decay and momentum, and the weight by ``c`` after the step. A pruned entry therefore
-has weight, momentum buffer and Adam moments exactly 0 forever (DESIGN principle 5), even if
-a caller hands the optimizer a gradient that is nonzero there.
+parameter with a SNIP mask ``c`` (``param.mask``), kept entries get PyTorch's update and pruned
+entries are set to weight 0, momentum buffer 0 and Adam moments 0 at every step, whatever the
+gradient, the weight or the state held there (DESIGN principle 5).
+
+``step()`` first checks every gradient (a NumPy array of the parameter's shape, floating
+point) and every mask, and raises naming the parameter before it changes anything: the
+kernels trust their inputs and would read past the end of a short array.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .kernels import optim as _kernels
+from .tensor import Tensor
 
 _NO_MASK = np.zeros(0, dtype=np.float32)
 
@@ -29,6 +33,34 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: learning rate must be > 0, got {lr}")
         self.lr = float(lr)
         self.state = [dict() for _ in self.params]
+
+    def _gradients(self) -> list:
+        """Every parameter's gradient as a flat array (None where there is none), checked
+        before any update so that a bad one changes nothing."""
+        grads = []
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is not None:
+                where = (f"{type(self).__name__}.step: parameter {i} of {len(self.params)} "
+                         f"(shape {p.shape}, {p.dtype})")
+                if isinstance(g, Tensor):
+                    raise TypeError(f"{where}: its .grad is a Tensor; it must be a NumPy array "
+                                    f"(assign tensor.data)")
+                if not isinstance(g, np.ndarray):
+                    raise TypeError(f"{where}: its .grad is a {type(g).__name__}; expected a "
+                                    f"NumPy array of shape {p.shape}")
+                if g.shape != p.shape:
+                    raise ValueError(f"{where}: its .grad has shape {g.shape}; expected "
+                                     f"{p.shape}")
+                if g.dtype.kind != "f":
+                    raise TypeError(f"{where}: its .grad has dtype {g.dtype}; expected a "
+                                    f"floating-point array")
+                if p.mask is not None and p.mask.shape != p.shape:
+                    raise ValueError(f"{where}: its mask has shape {p.mask.shape}; expected "
+                                     f"{p.shape}")
+                g = _flat(g)
+            grads.append(g)
+        return grads
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -77,14 +109,14 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter that has a gradient (kernels/optim.py sgd_step)."""
-        for p, state in zip(self.params, self.state):
-            if p.grad is None:
+        for p, g, state in zip(self.params, self._gradients(), self.state):
+            if g is None:
                 continue
             first = self.momentum and "momentum_buffer" not in state
             if first:
                 state["momentum_buffer"] = np.empty_like(p.data)
             buf = state.get("momentum_buffer", p.data)  # unused without momentum
-            _kernels.sgd_step(_weights_of(p), _flat(p.grad), buf.reshape(-1), _mask_of(p),
+            _kernels.sgd_step(_weights_of(p), g, buf.reshape(-1), _mask_of(p),
                               float(self.lr), float(self.momentum), float(self.dampening),
                               float(self.weight_decay), bool(self.nesterov), bool(first))
 
@@ -102,15 +134,15 @@ class Adam(Optimizer):
     def step(self) -> None:
         """One update of every parameter that has a gradient (kernels/optim.py adam_step)."""
         b1, b2 = self.betas
-        for p, state in zip(self.params, self.state):
-            if p.grad is None:
+        for p, g, state in zip(self.params, self._gradients(), self.state):
+            if g is None:
                 continue
             if "exp_avg" not in state:
                 state["exp_avg"] = np.zeros_like(p.data)
                 state["exp_avg_sq"] = np.zeros_like(p.data)
                 state["step"] = 0
             state["step"] += 1
-            _kernels.adam_step(_weights_of(p), _flat(p.grad), state["exp_avg"].reshape(-1),
+            _kernels.adam_step(_weights_of(p), g, state["exp_avg"].reshape(-1),
                                state["exp_avg_sq"].reshape(-1), _mask_of(p), float(self.lr),
                                float(b1), float(b2), float(self.eps), float(self.weight_decay),
                                int(state["step"]))

@@ -308,6 +308,13 @@ def setup(config: RunConfig):
     return config, data, model
 
 
+def process_settings() -> dict:
+    """The process-wide tunings a training run makes (``config.tune_process``: malloc, the
+    matmul backend, Numba's threads), made once and returned for the run record."""
+    from .config import tune_process
+    return tune_process()
+
+
 def prune_at_init(config: RunConfig, model, data) -> tuple:
     """Algorithm 1 on the run's pruning batch with ``config.pruner``; returns the report and
     its record (the report's numbers, the pruner, the batch size and the time taken)."""
@@ -330,10 +337,11 @@ def run(config: RunConfig, return_model: bool = False):
     started = time.perf_counter()
     validate(config)
     resume = resume_plan(config.resolved())
+    process = process_settings()
     config, data, model = setup(config)
     optimizer, scheduler = build_optimizer(config, model)
     record = dict(model=config.model, dataset=config.dataset, seed=config.seed,
-                  epochs=config.epochs, config=dataclasses.asdict(config),
+                  epochs=config.epochs, config=dataclasses.asdict(config), process=process,
                   parameters=model.num_parameters(), data_source=getattr(data, "source", None))
 
     start_epoch, history = 0, []

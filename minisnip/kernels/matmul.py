@@ -30,6 +30,8 @@ NumPy's OpenBLAS and 25-40 for a naive prange loop. NR in {16, 32, 64, 128} gave
 """
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -312,12 +314,30 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if k >= DOT_MIN_K:
         return dot_tiles(row_contiguous(a), row_contiguous(b.T), dot_block(k, a.itemsize))
     if _padded(n, m) < 0.75 * _padded(m, n):
-        # A narrow C (say 100 x 10) would waste most of each 64-wide tile: compute
-        # C^T = B^T A^T instead, whose long side is the tile's width.
-        return np.ascontiguousarray(tiles(b.T, pack_columns(a.T), m).T)
+        return _tiles_transposed(a, b)
     return tiles(a, pack_columns(b), n)
+
+
+def _tiles_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A narrow C (say 100 x 10) would waste most of each 64-wide tile: compute C^T = B^T A^T
+    instead, whose long side is the tile's width."""
+    return np.ascontiguousarray(tiles(b.T, pack_columns(a.T), a.shape[0]).T)
 
 
 def _padded(m: int, n: int) -> int:
     """Multiply-adds per k of a product with an (m, n) output, tiles padded to MR x NR."""
     return (-(-m // MR) * MR) * (-(-n // NR) * NR)
+
+
+class Products(NamedTuple):
+    """The matrix products a composite kernel (a convolution, an LSTM/GRU over a sequence)
+    computes with: ``matmul(a, b)``, and ``right_operand(b)``, a right-hand operand laid out
+    once for many products ``.left_multiply(a)``. ``NUMBA`` are this module's kernels; the
+    other backend (NumPy's BLAS) and the choice between them live in ``minisnip/ops/linalg.py``:
+    kernels are told which products to use, they never look it up."""
+
+    matmul: Callable
+    right_operand: Callable
+
+
+NUMBA = Products(matmul=matmul, right_operand=RightOperand)

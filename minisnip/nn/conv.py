@@ -4,12 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..ops.conv import pair
 from ..tensor import Tensor
 from .module import Module, Parameter
-
-
-def _pair(v):
-    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
 
 
 class Conv2d(Module):
@@ -18,7 +15,7 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  dtype=np.float32):
         super().__init__()
-        kh, kw = _pair(kernel_size)
+        kh, kw = pair(kernel_size, "Conv2d kernel_size")
         if min(in_channels, out_channels, kh, kw) < 1:
             raise ValueError(f"Conv2d: channels and kernel size must be >= 1, got "
                              f"{in_channels}, {out_channels}, {(kh, kw)}")
