@@ -7,13 +7,13 @@ Performance contract
 * forward:        out (N*OH*OW, OC) = cols^T @ W^T  (matmul kernel). With C*KH*KW >= 128
                   (LeNet-5's second conv) ``matmul`` runs the dot-product tiles on a parallel
                   transpose of cols and W as stored; below, the rank-1 tiles on W @ cols
-                  computed transposed. Measured 2026-11-26, whole LeNet-5 step, interleaved
-                  A/B at 2 threads: 56 ms this way against 65 ms computing W @ cols.
+                  computed transposed (a whole LeNet-5 step measured about 15% faster this
+                  way than computing W @ cols).
 * weight grad:    dW^T = cols @ dout  (matmul kernel): cols and dout^T are both stored row by
-                  row, which is what the dot-product tiles read, so nothing is copied
-                  (3.5 ms on LeNet-5's second conv; from an im2row layout with the rank-1
-                  tiles 7.1 ms). LeNet-5's first conv (25 x 20 outputs, k = 57,600) takes
-                  the chunked ``long_k`` path.
+                  row, which is what the dot-product tiles read, so nothing is copied (on
+                  LeNet-5's second conv half the time of an im2row layout with the rank-1
+                  tiles). LeNet-5's first conv (25 x 20 outputs, k = 57,600) takes the
+                  chunked ``long_k`` path.
 * input grad:     dcols = W^T @ dout^T, then ``col2im`` sums the patches back, in parallel
   over input channels (a channel's rows only touch that channel: no race, deterministic).
 * O(N OC C KH KW OH OW) flops per product; ``cols`` costs C*KH*KW*N*OH*OW floats of memory.
@@ -23,7 +23,7 @@ Performance contract
 Why im2col: the products then run in the blocked, vectorized matmul kernels, which a direct
 7-deep loop nest does not match without re-deriving the same blocking. The price is memory
 (cols is C*KH*KW times the output) and the im2col/col2im passes themselves.
-Measured on LeNet-5-Caffe at batch 100 (2 threads): see ``benchmarks/bench_conv.py``.
+Measurements: ``benchmarks/bench_conv.py`` and its JSON in ``benchmarks/results/``.
 """
 from __future__ import annotations
 

@@ -23,10 +23,9 @@ Performance contract of ``tiles``
 * ``fastmath={"contract"}`` only allows fused multiply-add: deterministic.
 * O(M N K) flops; O(MK * N/NR + KN + MN) memory traffic.
 
-Measured on 2026-11-25 (AMD EPYC, 2 threads, float32, warm median, including the packing):
-57-70 GFLOP/s on the LeNet-300-100 products at batch 100, against 115-180 GFLOP/s for
-NumPy's OpenBLAS and 25-40 for a naive prange loop. NR in {16, 32, 64, 128} gave
-{6, 57, 75, 60} GFLOP/s without packing cost on (100,784)@(784,300). ``benchmarks/bench_matmul.py`` re-measures and keeps the JSON.
+NR = 64 measured best of {16, 32, 64, 128} on (100, 784) @ (784, 300) (16 was an order of
+magnitude slower: too short a vector loop). ``benchmarks/bench_matmul.py`` measures every
+kernel against NumPy's BLAS and keeps the numbers in ``benchmarks/results/matmul.json``.
 """
 from __future__ import annotations
 

@@ -2,11 +2,10 @@
 five or six NumPy passes (and temporaries) that the update formulas take when written with
 array operations. The formulas are PyTorch's (see ``minisnip/optim.py``).
 
-Performance contract: one serial pass, O(size) time, no temporaries; memory-bound. Measured
-on LeNet-300-100 (266k parameters): 0.15 ms per SGD step serial, 0.09 ms with ``prange``
-on 2 threads, against 0.4 ms for the NumPy formulas; but the parallel version made the
-whole training step 3x slower with the BLAS backend, its threads colliding with OpenBLAS's
-still-spinning workers on the 2 cores, so the kernels are serial.
+Performance contract: one serial pass, O(size) time, no temporaries; memory-bound. On
+LeNet-300-100 the serial pass takes a third of the time of the NumPy formulas; a ``prange``
+version saved a little more on its own but made the whole step slower with the BLAS backend
+(its threads colliding with OpenBLAS's still-spinning workers), so the kernels are serial.
 
 ``mask`` is the SNIP mask ``c`` (entries 0 or 1) flattened, or an empty array for a parameter
 that is not prunable. A kept entry (c = 1) gets PyTorch's update; a pruned one (c = 0) is set
