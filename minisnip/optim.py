@@ -29,10 +29,22 @@ class Optimizer:
         self.params = [p for p in params]
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be > 0, got {lr}")
+        self._check("learning rate", lr, low=0.0, low_open=True)
         self.lr = float(lr)
         self.state = [dict() for _ in self.params]
+
+    def _check(self, name: str, value, low: float = 0.0, high: float = np.inf,
+               low_open: bool = False, high_open: bool = False) -> None:
+        """A hyper-parameter must be a finite number in its range (as PyTorch's checks)."""
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and \
+            not isinstance(value, bool) and np.isfinite(value) and \
+            (value > low if low_open else value >= low) and \
+            (value < high if high_open else value <= high)
+        if not ok:
+            span = (f"{'(' if low_open else '['}{low:g}, "
+                    f"{high:g}{')' if high_open or high == np.inf else ']'}")
+            raise ValueError(f"{type(self).__name__}: {name} must be a finite number in "
+                             f"{span}, got {value!r}")
 
     def _gradients(self) -> list:
         """Every parameter's gradient as a flat array (None where there is none), checked
@@ -99,9 +111,9 @@ class SGD(Optimizer):
     def __init__(self, params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False):
         super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: momentum and weight_decay must be >= 0, got {momentum}, "
-                             f"{weight_decay}")
+        self._check("momentum", momentum)
+        self._check("dampening", dampening, high=1.0)
+        self._check("weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
         self.momentum, self.dampening = momentum, dampening
@@ -127,8 +139,12 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
+        if len(tuple(betas)) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            self._check(f"betas[{i}]", beta, high=1.0, high_open=True)
+        self._check("eps", eps)
+        self._check("weight_decay", weight_decay)
         self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
 
     def step(self) -> None:

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minisnip import optim
+from minisnip import nn, optim
 from minisnip.nn import Parameter
 from minisnip.tensor import Tensor
 
@@ -226,3 +226,20 @@ def test_non_contiguous_parameter_is_still_updated(rng):
     p.grad = np.ones((3, 4), np.float32)
     optim.SGD([p], lr=0.5).step()
     np.testing.assert_allclose(p.data, before - 0.5)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda p: optim.Adam(p, eps=-1e-8), "eps must be a finite number in"),
+    (lambda p: optim.Adam(p, eps=float("nan")), "eps"),
+    (lambda p: optim.Adam(p, betas=(0.9, 1.0)), r"betas\[1\]"),
+    (lambda p: optim.Adam(p, betas=(0.9,)), "pair"),
+    (lambda p: optim.Adam(p, weight_decay=-1), "weight_decay"),
+    (lambda p: optim.SGD(p, lr=float("inf")), "learning rate"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=float("nan")), "momentum"),
+    (lambda p: optim.SGD(p, lr=0.1, dampening=2), "dampening"),
+    (lambda p: optim.SGD(p, lr=0.1, weight_decay=-0.1), "weight_decay"),
+    (lambda p: optim.SGD(p, lr="0.1"), "learning rate"),
+])
+def test_bad_hyper_parameters_are_refused_naming_them(make, match):
+    with pytest.raises(ValueError, match=match):
+        make([nn.Linear(2, 2).weight])

@@ -325,3 +325,9 @@ def test_raw_unwraps_tensors_only_and_every_family_takes_plain_arrays(rng):
     with pytest.raises(ValueError, match=r"sparse_linear: input of shape \(2, 3\)"):
         from minisnip.kernels.sparse import pattern_from_mask
         F.sparse_linear(a, Tensor(np.ones((4, 5))), None, pattern_from_mask(np.ones((4, 5))))
+
+
+def test_power_zero_has_zero_gradient_everywhere_as_in_pytorch():
+    x = Tensor(np.array([0.0, -1.5, 2.0]), requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])

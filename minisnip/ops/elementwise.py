@@ -100,6 +100,8 @@ class Pow(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved
         p = ctx.exponent
+        if p == 0:               # a ** 0 is 1 everywhere: its derivative is 0, also at a = 0
+            return np.zeros_like(grad), None
         return grad * (p * np.power(a, p - 1)), None
 
 

@@ -172,6 +172,18 @@ def matmul_vector(rng):
 
 
 @gradcheck_case(MatMul)
+def matmul_vector_vector(rng):
+    """Two 1-D operands: a scalar out, both axes given back in the backward."""
+    return (lambda a, b: a @ b), [rng.standard_normal((5,)), rng.standard_normal((5,))]
+
+
+@gradcheck_case(MatMul)
+def matmul_batched_with_vectors(rng):
+    return (lambda a, b, c: (a @ b).sum() + (b @ c).sum()), \
+        [rng.standard_normal((2, 3, 4)), rng.standard_normal((4,)), rng.standard_normal((2, 4, 3))]
+
+
+@gradcheck_case(MatMul)
 def matmul_large_random_directions(rng):
     return (lambda a, b: a @ b), [rng.standard_normal((12, 20)), rng.standard_normal((20, 9))]
 
