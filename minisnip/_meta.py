@@ -1,0 +1,11 @@
+"""The package's version and dependencies, in one place: ``setup.py`` reads this file (without
+importing the package) and the course builder writes them into a student tree's setup.py."""
+
+VERSION = "0.1.0"
+PYTHON_REQUIRES = ">=3.10"
+INSTALL_REQUIRES = ["numpy>=1.24", "numba>=0.58", "matplotlib>=3.6"]
+EXTRAS_REQUIRE = {
+    "test": ["pytest>=7", "hypothesis>=6.80", "submitit>=1.5"],
+    "bench": ["torch"],
+    "cluster": ["submitit>=1.5"],
+}
