@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/figure2")
 
+    from .course.command import add_arguments as add_course_arguments
+    p = sub.add_parser("course", help="the course kit: list the assignments, build a "
+                                      "student's tree, grade a tree")
+    add_course_arguments(p)
+
     from .experiments.command import add_arguments as add_experiment_arguments
     p = sub.add_parser("experiment", help="run (or continue) one of the paper's experiments; "
                                           "--list shows them")
@@ -193,6 +198,11 @@ def cmd_figure2(args) -> int:
     return 0
 
 
+def cmd_course(args) -> int:
+    from .course.command import run
+    return run(args)
+
+
 def cmd_experiment(args) -> int:
     from .experiments import MissingDependency, RunsFailed
     from .experiments.command import run
@@ -215,7 +225,8 @@ def main(argv=None) -> int:
         return int(exit_.code or 0)
     handler = {"train": cmd_train, "prune": cmd_prune, "demo": cmd_demo,
                "models": cmd_models,
-               "experiment": cmd_experiment, "figure2": cmd_figure2}[args.command]
+               "experiment": cmd_experiment, "figure2": cmd_figure2,
+               "course": cmd_course}[args.command]
     try:
         from .config import tune_process
         tune_process()  # the process-wide tunings of a training program (minisnip/config.py)
