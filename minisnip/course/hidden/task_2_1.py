@@ -3,7 +3,6 @@ whole gradcheck on a real op with a planted wrong backward."""
 import numpy as np
 import pytest
 
-from minisnip import Tensor
 from minisnip.autograd import Function
 from minisnip.gradcheck import GradcheckError, _full_jacobian_check, gradcheck
 
