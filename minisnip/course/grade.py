@@ -53,12 +53,15 @@ class TaskResult:
     passed: list
     failed: list
     note: str = ""
+    report: str = ""
 
     def as_dict(self) -> dict:
         out = dict(task=self.task, points=self.points, max_points=self.max_points,
                    passed=self.passed, failed=self.failed)
         if self.note:
             out["note"] = self.note
+        if self.report:
+            out["report"] = self.report
         return out
 
 
@@ -98,8 +101,11 @@ def run_tasks(tree: str, tasks: list, hidden_dirs=(), timeout: Optional[float] =
         with open(os.path.join(work, "conftest.py"), "w") as f:
             f.write(GUARD)
         report = os.path.join(work, "report.xml")
+        notes = os.path.join(work, "report.txt")
         env = dict(os.environ, PYTHONPATH=tree, MINISNIP_COURSE_TREE=tree,
-                   PYTHONDONTWRITEBYTECODE="1", NUMBA_NUM_THREADS="1")
+                   MINISNIP_COURSE_REPORT=notes, PYTHONDONTWRITEBYTECODE="1",
+                   NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1")   # one thread each: quiet, and speeds comparable
         env.pop("NUMBA_DISABLE_JIT", None)
         if not any(t.jit for t in tasks):
             env["NUMBA_DISABLE_JIT"] = "1"
@@ -116,6 +122,7 @@ def run_tasks(tree: str, tasks: list, hidden_dirs=(), timeout: Optional[float] =
             return {t.id: TaskResult(t.id, 0.0, t.points, [], ["(all: time limit)"],
                                      note=f"stopped after {timeout:g} s") for t in tasks}
         results = _parse(report, files)
+        reported = open(notes).read().strip() if os.path.isfile(notes) else ""
         if process.returncode not in (0, 1):
             last = " | ".join(output.strip().splitlines()[-3:]) or "no output"
             return {t.id: TaskResult(t.id, 0.0, t.points, [], ["(all: the tests did not run)"],
@@ -127,7 +134,10 @@ def run_tasks(tree: str, tasks: list, hidden_dirs=(), timeout: Optional[float] =
         total = len(passed) + len(failed)
         points = round(task.points * len(passed) / total, 2) if total else 0.0
         out[task.id] = TaskResult(task.id, points, task.points, passed, failed,
-                                  note="" if total else "no test ran")
+                                  note="" if total else "no test ran",
+                                  report="\n".join(line.split("|", 1)[1] for line in
+                                                    reported.splitlines()
+                                                    if line.startswith(task.id + "|")))
     return out
 
 
@@ -191,6 +201,7 @@ def table(result: dict) -> str:
             lines.append(f"{a['name']:12s} {t['task']:6s} {t['points']:6g} / {t['max_points']:<5g}"
                          f"  {len(t['passed'])}/{total} passed"
                          + (f"  ({t['note']})" if t.get("note") else ""))
+            lines += [f"{'':20s} {line}" for line in t.get("report", "").splitlines()]
         lines.append(f"{a['name']:12s} {'total':6s} {a['points']:6g} / {a['max_points']:<5g}")
     return "\n".join(lines)
 

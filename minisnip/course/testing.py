@@ -38,3 +38,27 @@ def assert_close(got, want, what: str, rtol: float = 1e-6, atol: float = 1e-8) -
     want = np.asarray(want)
     assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
     np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=what)
+
+
+def report(task: str, text: str) -> None:
+    """A line for task ``task``'s report (speed, not graded): the grader collects it from the
+    file named by ``MINISNIP_COURSE_REPORT``; run by hand, it is printed."""
+    import os
+    path = os.environ.get("MINISNIP_COURSE_REPORT")
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{task}|{text.strip()}\n")
+    else:
+        print(text)
+
+
+def best_time(fn, repeats: int = 5) -> float:
+    """The best of ``repeats`` timed calls of ``fn()`` after one warm-up call (seconds)."""
+    import time
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
