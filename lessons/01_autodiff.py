@@ -10,7 +10,6 @@
 # %%
 import numpy as np
 
-import minisnip
 from minisnip import Tensor, functional as F
 
 rng = np.random.default_rng(0)

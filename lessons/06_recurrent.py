@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from minisnip import Tensor, functional as F, nn
+from minisnip import functional as F
 from minisnip.kernels import recurrent
 from minisnip.models import build_model
 from minisnip.nn import init
