@@ -88,6 +88,7 @@ for method in ("snip", "random"):
     err = train(model)
     zeros_stayed = all(np.all(w.data[c.data == 0] == 0) for _, w, c in model.named_masks())
     print(f"{method:7s} at 98% sparsity: test error {err:5.2f}%   pruned weights still 0: {zeros_stayed}")
+    assert zeros_stayed
 
 # %% [markdown]
 # ## What SNIP keeps: Figure 2

@@ -55,8 +55,10 @@ cols = conv.im2col(x, 3, 3, 1, 0)
 print("cols:", cols.shape, "= (C*KH*KW, N*OH*OW)")
 as_matmul = (w.reshape(4, -1) @ cols).reshape(4, 2, 6, 6).transpose(1, 0, 2, 3)
 print("max |im2col+matmul - loops|:", np.abs(as_matmul - loops).max())
+assert np.allclose(as_matmul, loops)
 out, _ = conv.conv2d_forward(x, w)
 print("max |minisnip conv2d - loops|:", np.abs(out - loops).max())
+assert np.allclose(out, loops)
 
 # %% [markdown]
 # ## 3. The backward

@@ -109,9 +109,12 @@ def output_path(name: str) -> str:
 def show(fig, name: str) -> str:
     """In a notebook, display ``fig`` inline; as a script, save it as ``output_path(name)``
     and print where. Returns the path (None in a notebook)."""
-    if in_notebook():
-        from IPython.display import display
-        display(fig)
+    if in_notebook():     # as a PNG: a Figure made without pyplot has no inline display
+        import io
+        from IPython.display import Image, display
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=100)
+        display(Image(png.getvalue()))
         return None
     path = save_figure(fig, output_path(name))
     print(f"(figure saved as {path})")
