@@ -42,7 +42,7 @@ register(Experiment(
     runs=grid(models=("lenet300",), sparsities=(0.0, 0.9, 0.95, 0.98, 0.99), seeds=(0, 1),
               pruners=("snip", "random")),
     reference=_reference("lenet300"), reference_source=PYTORCH_SOURCE,
-    reference_name="PyTorch reference", tolerance=0.8))
+    reference_name="PyTorch reference", reference_dataset="fashion-mnist", tolerance=0.8))
 
 register(Experiment(
     name="lenet5-fashion",
@@ -52,7 +52,7 @@ register(Experiment(
                 "initialization).",
     runs=grid(models=("lenet5",), sparsities=(0.0, 0.95, 0.98, 0.99), seeds=(0,)),
     reference=_reference("lenet5"), reference_source=PYTORCH_SOURCE,
-    reference_name="PyTorch reference", tolerance=0.8))
+    reference_name="PyTorch reference", reference_dataset="fashion-mnist", tolerance=0.8))
 
 register(Experiment(
     name="rnn-fashion",
@@ -62,4 +62,4 @@ register(Experiment(
                 "no weight decay).",
     runs=grid(models=("lstm-s", "gru-s"), sparsities=(0.0, 0.95), seeds=(0,)),
     reference=_reference("lstm-s", "gru-s"), reference_source=PYTORCH_SOURCE,
-    reference_name="PyTorch reference", tolerance=1.0))
+    reference_name="PyTorch reference", reference_dataset="fashion-mnist", tolerance=1.0))

@@ -24,8 +24,11 @@ class Experiment:
     ``runs``: the RunConfigs, in the order they run and are tabled. ``reference``: numbers
     measured elsewhere, ``{(model, pruner, sparsity): {seed: test error %}}`` with pruner
     ``"dense"`` and sparsity 0.0 for the unpruned network, described by ``reference_source``
-    and headed ``reference_name`` in the table; ``tolerance``: the
+    and headed ``reference_name`` in the table; ``reference_dataset``: the data set the
+    reference was measured on (never compared with runs on another); ``tolerance``: the
     points of test error within which our mean counts as agreeing with the reference's.
+    ``datasets``: the data sets ``--dataset`` may choose for every run (without it, each run
+    uses the data set it declares).
     ``table(experiment, planned, found, comparable) -> list of rows`` (``planned``: the
     :class:`~minisnip.experiments.runner.PlannedRun` list; ``found``: their valid records by
     key; ``comparable``: no setting was changed from the command line, so the reference
@@ -40,7 +43,9 @@ class Experiment:
     reference: dict = dataclasses.field(default_factory=dict)
     reference_source: str = ""
     reference_name: str = "reference"
+    reference_dataset: Optional[str] = None
     tolerance: Optional[float] = None
+    datasets: tuple = ("fashion-mnist", "mnist", "fashion-mini")
     table: Optional[Callable] = None
     markdown: Optional[Callable] = None
     plot: Optional[Callable] = None
@@ -54,6 +59,7 @@ class Experiment:
             if not isinstance(config, RunConfig):
                 raise TypeError(f"experiment {self.name!r}: runs must be RunConfigs, got "
                                 f"{type(config).__name__}")
+        self.datasets = tuple(self.datasets)
         if self.reference and not self.reference_source:
             raise ValueError(f"experiment {self.name!r}: a reference needs its "
                              f"reference_source (where the numbers come from)")

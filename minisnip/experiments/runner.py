@@ -32,6 +32,8 @@ from .registry import get
 
 # Settings that say which run it is: an override of these would turn the experiment into another.
 IDENTITY = ("model", "pruner", "sparsity", "seed")
+# Settings the command line may change for every run of an experiment (flags of the same name).
+COMMAND_LINE_SETTINGS = ("dataset", "epochs", "max_train", "data_dir")
 LAUNCHERS = ("slurm", "local")
 
 
@@ -72,6 +74,10 @@ def plan(experiment, overrides: Optional[dict] = None) -> list:
     if fixed:
         raise ValueError(f"{fixed} say which run it is and cannot be overridden for a whole "
                          f"experiment (declare another experiment instead)")
+    dataset = overrides.get("dataset")
+    if dataset is not None and dataset not in experiment.datasets:
+        raise ValueError(f"experiment {experiment.name} runs on {', '.join(experiment.datasets)}"
+                         f", not --dataset {dataset!r}")
     max_train = overrides.get("max_train")
     if max_train is not None and (isinstance(max_train, bool) or not isinstance(max_train, int)
                                   or max_train < 1):
@@ -124,6 +130,45 @@ def select_shard(planned: list, shard: Optional[tuple]) -> list:
 
 def runs_folder(out: str, name: str) -> str:
     return os.path.join(out, name, "runs")
+
+
+def check_data(planned: list) -> None:
+    """Before any work: every data set the runs read is where they will look for it (the
+    files of both splits), so that a missing data set is one clear error naming it and how to
+    get it, not a failure of the first run (the bundled fashion-mini is always there)."""
+    from ..data import locate
+    seen = set()
+    for run in planned:
+        config = run.config
+        where = (config.dataset, config.data_dir, config.download)
+        if config.dataset == "fashion-mini" or where in seen:
+            continue
+        seen.add(where)
+        locate(config.dataset, ("train", "test"), config.data_dir, config.download)
+
+
+def reuse_from_other_experiments(out: str, name: str, folder: str, pending: list) -> list:
+    """Runs of this experiment that another experiment in ``out`` has already made (a valid
+    record with the same key: the same complete settings and protocol version): their
+    records are copied here, marked ``copied_from``, so that each experiment's folder holds
+    all of its records. Returns the labels of the runs copied."""
+    from ..files import write_json
+    wanted = {run.key: run for run in pending}
+    copied = []
+    if not wanted or not os.path.isdir(out):
+        return copied
+    for other in sorted(os.listdir(out)):
+        if other == name or not wanted:
+            continue
+        for key, record in records.scan(runs_folder(out, other)).records.items():
+            if key not in wanted:
+                continue
+            data = dict(record.data)
+            data.setdefault("copied_from", os.path.join(other, "runs",
+                                                        os.path.basename(record.path)))
+            write_json(os.path.join(folder, wanted.pop(key).filename), data)
+            copied.append(records.run_label(record.config))
+    return copied
 
 
 # ---------------------------------------------------------------------------- one run
@@ -202,15 +247,18 @@ class Progress:
 
 # ------------------------------------------------------------------------- the runner
 def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
-                   epochs=None, max_train=None, data_dir=None, quiet: bool = False,
+                   dataset=None, epochs=None, max_train=None, data_dir=None,
+                   quiet: bool = False,
                    jobs: int = 1, threads: Optional[int] = None, shard=None,
                    launcher: Optional[str] = None, cluster: Optional[dict] = None,
                    wait: bool = True, command: Optional[str] = None) -> Optional[dict]:
     """Run (or continue) experiment ``name`` into ``OUT/NAME/``; returns the summary, or None
     when it is not written (a shard whose experiment is not complete yet, ``wait=False``).
 
-    ``epochs``, ``max_train``, ``data_dir`` and ``overrides`` change every run's settings (the
-    summary lists what differs from the protocol). ``jobs``: runs at a time, in processes on this
+    ``dataset`` (one of the experiment's ``datasets``), ``epochs``, ``max_train``,
+    ``data_dir`` and ``overrides`` change every run's settings (the summary lists what differs
+    from the protocol). A run that another experiment in ``out`` already made (same key) is
+    not run again: its record is copied. Every data set is looked for before any work. ``jobs``: runs at a time, in processes on this
     machine (``threads`` each: the cores divided by ``jobs`` unless given) or, with a
     ``launcher``, as submitit jobs (``"slurm"``, or ``"local"``: submitit's local executor);
     ``cluster``: the launcher's options (see :mod:`minisnip.experiments.launchers`).
@@ -223,7 +271,8 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
     # ---- every check before any work
     experiment = get(name)
     overrides = dict(overrides or {})
-    for field, value in (("epochs", epochs), ("max_train", max_train), ("data_dir", data_dir)):
+    for field, value in (("dataset", dataset), ("epochs", epochs), ("max_train", max_train),
+                         ("data_dir", data_dir)):
         if value is not None:
             overrides[field] = value
     if quiet:
@@ -247,10 +296,19 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
     if command is None:
         command = python_call(name, out, overrides, jobs, threads, shard, launcher)
 
+    if launcher is None:
+        check_data(planned)  # (a cluster's jobs may see data this machine does not)
+
     # ---- what is there
     scan = records.scan(folder)
     mine = select_shard(planned, shard)
     pending = [run for run in mine if run.key not in scan.records]
+    copied = reuse_from_other_experiments(out, name, folder, pending)
+    if copied:
+        print(f"{name}: {len(copied)} run(s) already made by other experiments in {out}, their "
+              f"records copied: {', '.join(copied)}", flush=True)
+        scan = records.scan(folder)
+        pending = [run for run in mine if run.key not in scan.records]
     report(name, folder, scan, planned, mine)
     where = f" (shard {shard[0]}/{shard[1]}: {len(mine)} of them)" if shard else ""
     print(f"{name}: {len(planned)} runs{where}, {len(mine) - len(pending)} finished, "
@@ -310,10 +368,10 @@ def summarize_command(name: str, out: str, overrides: dict) -> str:
     """The command that summarizes these runs later (same folder, same settings)."""
     import shlex
     words = ["minisnip", "experiment", name, "--summarize", "--out", out]
-    for field in ("epochs", "max_train", "data_dir"):
+    for field in COMMAND_LINE_SETTINGS:
         if overrides.get(field) is not None:
             words += ["--" + field.replace("_", "-"), str(overrides[field])]
-    others = sorted(set(overrides) - {"epochs", "max_train", "data_dir", "quiet"})
+    others = sorted(set(overrides) - set(COMMAND_LINE_SETTINGS) - {"quiet"})
     return shlex.join(words) + (f" (from Python, with the overrides {others})" if others else "")
 
 

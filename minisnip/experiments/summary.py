@@ -19,6 +19,7 @@ import statistics
 import time
 from typing import Optional
 
+from ..files import save_figure
 from . import records
 from .registry import get
 from .runner import IDENTITY, plan, python_call, report, runs_folder
@@ -57,6 +58,28 @@ def settings_differences(experiment, planned: list) -> list:
             if run.config.model not in entry["models"]:
                 entry["models"].append(run.config.model)
     return list(found.values())
+
+
+def dataset_choices(experiment, planned: list) -> list:
+    """The data sets the runs read: ``{dataset, declared, chosen_by}``, one entry per pair of
+    used and declared data set."""
+    seen = {}
+    for run in planned:
+        declared = experiment.runs[run.index].dataset
+        used = run.config.dataset
+        seen.setdefault((used, declared), dict(
+            dataset=used, declared=declared,
+            chosen_by="this experiment" if used == declared else "the command line"))
+    return list(seen.values())
+
+
+def reference_applies(experiment, planned: list, differences: list) -> bool:
+    """The reference is compared only when no setting was changed from the command line and
+    every run reads the data set the reference was measured on."""
+    if any(d["chosen_by"] == "the command line" for d in differences):
+        return False
+    wanted = experiment.reference_dataset
+    return wanted is None or all(run.config.dataset == wanted for run in planned)
 
 
 def common_settings(planned: list) -> list:
@@ -129,7 +152,7 @@ def _numbers(values) -> str:
 
 def default_markdown(summary: dict) -> str:
     lines = [f"# {summary['title']}", "", summary["description"], ""]
-    lines += _about(summary)
+    lines += about_lines(summary)
     rows = summary["table"]
     varying = list(rows[0]["settings"]) if rows else []
     has_reference = summary["reference"]["comparable"] and any(
@@ -157,7 +180,9 @@ def default_markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _about(summary: dict) -> list:
+def about_lines(summary: dict) -> list:
+    """The summary's provenance as Markdown list items: the command, the runs and who made
+    them, the data, every setting and what differs from the protocol, the reference."""
     runs = summary["runs"]
     lines = [f"- Summary made by `{summary['command']}` on {summary['written_at']}, from the "
              f"records in `runs/` (each holds its run's complete settings)."]
@@ -169,6 +194,10 @@ def _about(summary: dict) -> list:
                     f"not store the command")
     if made:
         lines.append("- Runs made by: " + "; ".join(made) + ".")
+    for choice in summary.get("datasets", []):
+        how = ("" if choice["chosen_by"] == "this experiment" else
+               f" (chosen by the command line; the experiment declares {choice['declared']})")
+        lines.append(f"- Data set: {choice['dataset']}{how}.")
     if summary["data_sources"]:
         lines.append(f"- Data read from: {', '.join(summary['data_sources'])}.")
     lines.append(f"- Protocol version {summary['protocol_version']}. Settings:")
@@ -192,7 +221,8 @@ def _about(summary: dict) -> list:
                          f"the reference's, over the seeds both have{band}.")
         else:
             lines.append(f"- {reference['name']}: {reference['source']}. Not compared: these "
-                         f"runs do not use the settings the reference was made with.")
+                         f"runs do not use the settings or the data set the reference was "
+                         f"made with.")
     ignored = summary["ignored"]
     if ignored["other_settings"] or ignored["problems"]:
         lines.append(f"- Ignored in `runs/`: {ignored['other_settings']} record(s) made with "
@@ -204,11 +234,8 @@ def _about(summary: dict) -> list:
 def default_plot(summary: dict, path: str) -> None:
     """Test error against sparsity, one line per model and pruner; dense networks as
     horizontal lines; the reference's means as crosses."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from ..files import save_figure
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig = new_figure(figsize=(6.5, 4.2))
+    ax = fig.subplots()
     series, references = {}, []
     for row in summary["table"]:
         if row["mean_test_error"] is None:
@@ -235,15 +262,31 @@ def default_plot(summary: dict, path: str) -> None:
     ax.set_xlabel("sparsity (%)")
     ax.set_ylabel("test error (%)")
     ax.set_title(summary["title"], fontsize=10)
-    changed = [f"{d['setting']}={_value(d['used'])}" for d in summary["differs_from_protocol"]
-               if d["chosen_by"] == "the command line"]
-    if changed:
-        fig.text(0.01, 0.01, "NOT the protocol: " + ", ".join(changed), fontsize=8, color="red")
+    changed = not_the_protocol_note(fig, summary)
     if series or references:
         ax.legend(fontsize=8)
     fig.tight_layout(rect=(0, 0.04 if changed else 0, 1, 1))
     save_figure(fig, path)
-    plt.close(fig)
+
+
+def new_figure(**options):
+    """A matplotlib Figure that belongs to no backend and no pyplot state: summaries draw
+    their PNGs on it, so that writing one changes nothing for the notebook or program that
+    called them (nothing shown, no backend chosen)."""
+    from matplotlib.figure import Figure
+    return Figure(**options)
+
+
+def not_the_protocol_note(fig, summary: dict) -> bool:
+    """Mark a figure whose runs use settings changed from the command line (a quick look):
+    red text at the bottom. Returns whether there was anything to mark."""
+    changed = [f"{d['setting']}={_value(d['used'])}" for d in summary["differs_from_protocol"]
+               if d["chosen_by"] == "the command line"]
+    changed += [f"dataset={c['dataset']}" for c in summary.get("datasets", [])
+                if c["chosen_by"] == "the command line"]
+    if changed:
+        fig.text(0.01, 0.01, "NOT the protocol: " + ", ".join(changed), fontsize=8, color="red")
+    return bool(changed)
 
 
 # ----------------------------------------------------------------------------- summarize
@@ -266,7 +309,7 @@ def summarize(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
     keys = {run.key for run in planned}
     found = {key: record for key, record in scan.records.items() if key in keys}
     differences = settings_differences(experiment, planned)
-    comparable = not any(d["chosen_by"] == "the command line" for d in differences)
+    comparable = reference_applies(experiment, planned, differences)
     rows = (experiment.table or default_table)(experiment, planned, found, comparable)
     made_by, converted = {}, 0
     for record in found.values():
@@ -278,6 +321,7 @@ def summarize(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
         experiment=name, title=experiment.title, description=experiment.description,
         command=command or python_call(name, out, overrides, summarize=True),
         written_at=time.strftime("%Y-%m-%d %H:%M:%S %Z"), protocol_version=PROTOCOL_VERSION,
+        datasets=dataset_choices(experiment, planned),
         data_sources=sorted({str(r.data.get("data_source")) for r in found.values()}),
         runs=dict(planned=len(planned), finished=len(found),
                   missing=[run.filename for run in planned if run.key not in found],
@@ -306,5 +350,6 @@ def list_experiments(out: str = "runs") -> list:
         planned = plan(experiment)
         have = records.scan(runs_folder(out, name)).records
         rows.append(dict(name=name, title=experiment.title, runs=len(planned),
-                         finished=sum(run.key in have for run in planned)))
+                         finished=sum(run.key in have for run in planned),
+                         datasets=list(experiment.datasets)))
     return rows
