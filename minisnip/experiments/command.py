@@ -101,6 +101,9 @@ def run(args) -> int:
         for row in rows:
             print(f"{row['name']:{width}s}  {row['runs']:4d}  {row['finished']:4d}{'':10s}"
                   f"{row['title']} [--dataset {' | '.join(row['datasets'])}]")
+        from .registry import OTHER_FIGURES
+        for name, (title, command) in OTHER_FIGURES.items():
+            print(f"{name:{width}s}     -     -          {title}: `{command}`")
         return 0
     if not args.name:
         raise ValueError(f"which experiment? minisnip experiment NAME, with NAME one of: "

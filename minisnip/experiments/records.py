@@ -149,6 +149,18 @@ class Record:
         return float(self.data["test_error"])
 
 
+def lacks(record: Record, needs) -> list:
+    """The dotted paths of ``needs`` (``"pruning.first_layer"``) that ``record`` does not hold."""
+    missing = []
+    for path in needs:
+        value = record.data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            missing.append(path)
+    return missing
+
+
 @dataclasses.dataclass
 class Problem:
     """A file in the records folder that is not a valid record, and why."""

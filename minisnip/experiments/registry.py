@@ -15,6 +15,12 @@ import dataclasses
 from typing import Callable, Optional
 
 EXPERIMENTS: dict = {}
+# The paper's figures made without training runs, so not experiments of the runner: name ->
+# (title, the command that makes it). ``minisnip experiment --list`` names them too.
+OTHER_FIGURES = {
+    "figure2": ("Figure 2: what SNIP keeps of the input, per class (no training runs)",
+                "minisnip figure2"),
+}
 
 
 @dataclasses.dataclass
@@ -28,7 +34,12 @@ class Experiment:
     reference was measured on (never compared with runs on another); ``tolerance``: the
     points of test error within which our mean counts as agreeing with the reference's.
     ``datasets``: the data sets ``--dataset`` may choose for every run (without it, each run
-    uses the data set it declares).
+    uses the data set it declares). ``quoted``: numbers from a publication, printed apart from
+    ours and never compared with them: ``{"source": where they were read, "note": ...,
+    "rows": [...]}`` (copied into the summary as it is). ``record_needs``: what the table or
+    figure reads from a record besides its test error, as dotted paths (``"pruning.first_layer"``):
+    a record without them (made by an older minisnip) is run again for this experiment rather
+    than tabled without them.
     ``table(experiment, planned, found, comparable) -> list of rows`` (``planned``: the
     :class:`~minisnip.experiments.runner.PlannedRun` list; ``found``: their valid records by
     key; ``comparable``: no setting was changed from the command line, so the reference
@@ -46,6 +57,8 @@ class Experiment:
     reference_dataset: Optional[str] = None
     tolerance: Optional[float] = None
     datasets: tuple = ("fashion-mnist", "mnist", "fashion-mini")
+    quoted: Optional[dict] = None
+    record_needs: tuple = ()
     table: Optional[Callable] = None
     markdown: Optional[Callable] = None
     plot: Optional[Callable] = None

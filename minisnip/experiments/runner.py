@@ -147,7 +147,23 @@ def check_data(planned: list) -> None:
         locate(config.dataset, ("train", "test"), config.data_dir, config.download)
 
 
-def reuse_from_other_experiments(out: str, name: str, folder: str, pending: list) -> list:
+def usable_records(experiment, scan) -> tuple:
+    """The valid records that also hold what the experiment reads (``record_needs``), by key,
+    and the others as :class:`~minisnip.experiments.records.Problem` s naming what they lack."""
+    usable, lacking = {}, []
+    for key, record in scan.records.items():
+        missing = records.lacks(record, experiment.record_needs)
+        if missing:
+            lacking.append(records.Problem(os.path.basename(record.path),
+                                           f"lacks {', '.join(missing)}, which this experiment "
+                                           f"reads (made by an older minisnip)"))
+        else:
+            usable[key] = record
+    return usable, lacking
+
+
+def reuse_from_other_experiments(out: str, name: str, folder: str, pending: list,
+                                 needs: tuple = ()) -> list:
     """Runs of this experiment that another experiment in ``out`` has already made (a valid
     record with the same key: the same complete settings and protocol version): their
     records are copied here, marked ``copied_from``, so that each experiment's folder holds
@@ -161,7 +177,7 @@ def reuse_from_other_experiments(out: str, name: str, folder: str, pending: list
         if other == name or not wanted:
             continue
         for key, record in records.scan(runs_folder(out, other)).records.items():
-            if key not in wanted:
+            if key not in wanted or records.lacks(record, needs):
                 continue
             data = dict(record.data)
             data.setdefault("copied_from", os.path.join(other, "runs",
@@ -302,14 +318,16 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
     # ---- what is there
     scan = records.scan(folder)
     mine = select_shard(planned, shard)
-    pending = [run for run in mine if run.key not in scan.records]
-    copied = reuse_from_other_experiments(out, name, folder, pending)
+    usable, _ = usable_records(experiment, scan)
+    pending = [run for run in mine if run.key not in usable]
+    copied = reuse_from_other_experiments(out, name, folder, pending, experiment.record_needs)
     if copied:
         print(f"{name}: {len(copied)} run(s) already made by other experiments in {out}, their "
               f"records copied: {', '.join(copied)}", flush=True)
         scan = records.scan(folder)
-        pending = [run for run in mine if run.key not in scan.records]
-    report(name, folder, scan, planned, mine)
+        usable, _ = usable_records(experiment, scan)
+        pending = [run for run in mine if run.key not in usable]
+    report(name, folder, scan, planned, mine, experiment)
     where = f" (shard {shard[0]}/{shard[1]}: {len(mine)} of them)" if shard else ""
     print(f"{name}: {len(planned)} runs{where}, {len(mine) - len(pending)} finished, "
           f"{len(pending)} to run", flush=True)
@@ -348,13 +366,15 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
     return summarize(name, out, overrides=overrides, command=command, report_problems=False)
 
 
-def report(name: str, folder: str, scan, planned: list, to_run: Optional[list] = None) -> None:
-    """Name on stderr every file of the records folder that is not a valid record, saying
-    whether its run will run again (it is one of ``to_run``, or of another shard's runs) or
-    the file is ignored."""
+def report(name: str, folder: str, scan, planned: list, to_run: Optional[list] = None,
+           experiment=None) -> None:
+    """Name on stderr every file of the records folder that is not a valid record (or lacks
+    what ``experiment`` reads), saying whether its run will run again (it is one of
+    ``to_run``, or of another shard's runs) or the file is ignored."""
     again = {run.filename for run in (to_run or [])}
     others = {run.filename for run in planned} - again
-    for problem in scan.problems:
+    lacking = usable_records(experiment, scan)[1] if experiment is not None else []
+    for problem in scan.problems + lacking:
         action = ("will run again" if problem.file in again else
                   "another shard runs it again" if problem.file in others else "ignored")
         print(f"{name}: {os.path.join(folder, problem.file)}: {problem.reason}; {action}",
