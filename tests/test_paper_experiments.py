@@ -250,20 +250,33 @@ def test_runs_made_by_another_experiment_are_copied_not_run_again(monkeypatch, r
         (tmp_path / "first" / "runs").glob("lenet300_snip_0.9_*")).read_text())["test_error"]
 
 
-def test_a_record_without_what_the_experiment_reads_is_run_again(monkeypatch, ran, tmp_path):
+def test_a_record_without_what_the_experiment_reads_is_run_again(monkeypatch, ran, tmp_path,
+                                                                  capsys):
     runs = grid(models=("lenet300",), sparsities=(0.9,), **TINY)
     register_test(monkeypatch, "old", runs=runs)
     run_experiment("old", str(tmp_path), quiet=True)
-    path = next((tmp_path / "old" / "runs").iterdir())
-    saved = json.loads(path.read_text())
-    del saved["pruning"]["first_layer"]  # as made before records kept it
-    path.write_text(json.dumps(saved))
+
+    def as_made_before_records_kept_the_first_layer(path):
+        saved = json.loads(path.read_text())
+        del saved["pruning"]["first_layer"]
+        path.write_text(json.dumps(saved))
+
+    as_made_before_records_kept_the_first_layer(next((tmp_path / "old" / "runs").iterdir()))
     register_test(monkeypatch, "needs", runs=runs, record_needs=("pruning.first_layer",))
     ran.clear()
+    capsys.readouterr()
     run_experiment("needs", str(tmp_path), quiet=True)
-    assert len(ran) == 1  # not copied: it lacks the first layer
+    assert len(ran) == 1 and "lacks" not in capsys.readouterr().err  # not copied, run here
     summary, _ = summary_of(tmp_path, "needs")
     assert summary["runs"]["finished"] == 1
+
+    own = next((tmp_path / "needs" / "runs").iterdir())
+    as_made_before_records_kept_the_first_layer(own)
+    ran.clear()
+    run_experiment("needs", str(tmp_path), quiet=True)
+    assert len(ran) == 1  # its own record lacks it too: run again, the record replaced
+    assert f"{own.name}: lacks pruning.first_layer" in capsys.readouterr().err
+    assert records.lacks(records.check_record(str(own)), ("pruning.first_layer",)) == []
 
 
 def test_dataset_is_checked_against_the_experiment_and_looked_for_first(ran, tmp_path, capsys):
