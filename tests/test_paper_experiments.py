@@ -334,7 +334,7 @@ def test_table1_keeps_the_papers_rows_apart_and_quotes_no_number(monkeypatch, tm
     measured, quoted = markdown.split("## Quoted from the paper (not measured here)")
     dense, pruned = summary["table"]
     gap = pruned["mean_test_error"] - dense["mean_test_error"]
-    assert f"| LeNet-300-100 | 95% | " in measured and f"| {gap:+.2f} |" in measured
+    assert "| LeNet-300-100 | 95% | " in measured and f"| {gap:+.2f} |" in measured
     for method in table1.COMPARED_METHODS:
         assert f"| {method} | not quoted (no verifiable copy) |" in quoted
         assert method not in measured.split("## Measured here")[1]
@@ -421,7 +421,7 @@ def test_table2_pairs_dense_and_pruned_networks(monkeypatch, tmp_path):
     assert entry["dense"]["parameters"] == 104_074
     assert entry["pruned"]["kept"] == round(0.05 * entry["pruned"]["prunable"])
     assert entry["dense"]["seconds_per_epoch"] > 0
-    assert f"| GRU | GRU-s | 95% | 104k (" in markdown
+    assert "| GRU | GRU-s | 95% | 104k (" in markdown
     assert f"{entry['difference']:+.2f}" in markdown
 
 
@@ -442,7 +442,8 @@ def test_a_cifar_network_runs_on_cifar_binary_files(monkeypatch, tmp_path):
 
 
 def test_cifar_time_per_epoch_is_an_extrapolation_of_timed_steps(monkeypatch):
-    estimate = table2.time_per_epoch("alexnet-s", batch=4, steps=1, images=40, evaluated=8)
+    from minisnip.experiments.epoch_time import time_per_epoch
+    estimate = time_per_epoch("alexnet-s", batch=4, steps=1, images=40, evaluated=8)
     assert estimate["steps_per_epoch"] == 10
     assert estimate["estimated_seconds_per_epoch"] == pytest.approx(
         10 * estimate["seconds_per_step"] + 8 * estimate["eval_seconds_per_image"])

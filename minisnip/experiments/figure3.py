@@ -14,8 +14,6 @@ of the mean, so that the summed g is exactly that of one forward-backward on all
 """
 from __future__ import annotations
 
-import statistics
-
 import numpy as np
 
 from .figure1 import model_name

@@ -11,8 +11,9 @@ Two experiments, because their data and cost differ:
   iterations we could not read: we train three lr stages of 30k iterations (256 epochs), our
   choice. The standard augmentation (flips, 4-pixel shifts) is on, as for every CIFAR-10 run.
   ``--epochs N`` gives a reduced run (the summary says so). On this project's CPU an epoch
-  takes from minutes (AlexNet) to hours (VGG, WRN): ``python -m minisnip.experiments.table2
-  MODEL ...`` times a few steps and extrapolates (an estimate, not a result).
+  takes from minutes (AlexNet) to hours (VGG, WRN): ``python -m
+  minisnip.experiments.epoch_time MODEL ...`` times a few steps and extrapolates (an estimate,
+  not a result).
 * ``minisnip experiment table2-rnn``: LSTM-s/b and GRU-s/b on sequential Fashion-MNIST (rows of
   the image as 28 time steps), dense and pruned by SNIP to 95%, with the recurrent protocol
   (Adam, lr 1e-3, no weight decay, 10 epochs). The -s runs are rnn-fashion's.
@@ -179,59 +180,3 @@ TABLE2_RNN = register(Experiment(
     reference=reference_of(*RNN_SPARSITY), reference_source=PYTORCH_SOURCE,
     reference_name="PyTorch reference", reference_dataset="fashion-mnist",
     table=table, markdown=markdown, plot=plot))
-
-
-# ------------------------------------------------------------- time per epoch (estimate)
-def time_per_epoch(model: str, batch: int = CIFAR_BATCH, steps: int = 3,
-                   images: int = CIFAR_TRAIN_IMAGES, evaluated: int = 15_000) -> dict:
-    """An *estimate* of one training epoch of ``model`` on CIFAR-sized inputs at the current
-    thread count: the median time of ``steps`` SGD steps at ``batch`` (after one warm-up
-    step), times the steps of an epoch over ``images``, plus the time to evaluate
-    ``evaluated`` images (validation and test) measured on one batch. Random inputs: the time
-    does not depend on the pixels."""
-    import time
-
-    import numpy as np
-
-    from .. import functional as F, optim
-    from ..models import build_model
-    from ..nn import init
-    from ..tensor import Tensor
-    from ..train import evaluate
-    network = build_model(model)
-    init.initialize(network, "vs-x", rng=np.random.default_rng(0))
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
-    y = rng.integers(0, 10, batch)
-    optimizer = optim.SGD(list(network.parameters()), lr=0.1, momentum=0.9, weight_decay=5e-4)
-    times = []
-    for _ in range(steps + 1):
-        started = time.perf_counter()
-        loss = F.cross_entropy(network(Tensor(x)), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        times.append(time.perf_counter() - started)
-    started = time.perf_counter()
-    evaluate(network, x, y, batch_size=batch)
-    per_image = (time.perf_counter() - started) / batch
-    step = statistics.median(times[1:])
-    epoch_steps = -(-images // batch)
-    return dict(model=model, batch=batch, steps_timed=steps, seconds_per_step=step,
-                steps_per_epoch=epoch_steps, eval_seconds_per_image=per_image,
-                estimated_seconds_per_epoch=step * epoch_steps + per_image * evaluated)
-
-
-def main(argv=None) -> int:
-    """``python -m minisnip.experiments.table2 [MODEL ...]``: the per-epoch estimate of each
-    CIFAR-10 network (all of them by default) as JSON lines."""
-    import json
-    import sys
-    models = list(argv if argv is not None else sys.argv[1:]) or list(CIFAR_SPARSITY)
-    for model in models:
-        print(json.dumps(time_per_epoch(model)), flush=True)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
