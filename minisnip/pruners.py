@@ -5,6 +5,9 @@ prunable weight, in ``model.named_masks()`` order; **larger means keep**:
 
     scorer(model, batch, rng, loss_fn) -> [score array shaped like each mask, ...]
 
+``batch`` is ``(inputs, targets)``, or a list of such pairs when one scoring batch is scored in
+pieces (``prune(batches=...)``; ``train.scoring_pieces`` makes them for a large |D^b|).
+
 Every method then keeps exactly kappa connections with the one shared selection,
 ``snip.top_kappa`` (Eq. 7's rule, ties to the lower global index). ``prune`` below is
 Algorithm 1 with the method's scores in place of SNIP's.
@@ -29,7 +32,10 @@ from .snip import connection_sensitivity, kappa_from, top_kappa
 
 # -------------------------------------------------------------------------- scorers
 def snip_scores(model, batch, rng, loss_fn=None) -> list:
-    """The paper: connection sensitivity s = |g| / sum|g| (Eq. 5-6)."""
+    """The paper: connection sensitivity s = |g| / sum|g| (Eq. 5-6); pieces of one batch
+    (a list of pairs) have their signed g summed before |.| is taken."""
+    if isinstance(batch, list):
+        return connection_sensitivity(model, batches=batch, loss_fn=loss_fn).s
     return connection_sensitivity(model, *batch, loss_fn=loss_fn).s
 
 
@@ -87,11 +93,14 @@ def reinitialize_kept(model, scheme: str, rng) -> None:
 
 # -------------------------------------------------------------------- Algorithm 1
 def prune(model, inputs=None, targets=None, sparsity=None, *, method: str = "snip", kappa=None,
-          rng=None, include_bias: bool = False, loss_fn=None, init_scheme=None) -> PruneReport:
+          rng=None, include_bias: bool = False, loss_fn=None, init_scheme=None,
+          batches=None) -> PruneReport:
     """Algorithm 1 with any method's scores: m -> kappa, score, keep the top kappa, apply.
 
     ``method``: a name of :func:`methods` (a scorer, optionally with a sanity-check suffix).
-    ``inputs, targets``: the one mini-batch for methods that look at data. ``rng``: a
+    ``inputs, targets``: the one mini-batch for methods that look at data, or ``batches``:
+    that mini-batch in pieces, ``[(inputs, targets), ...]`` (with a ``loss_fn`` that weights
+    each piece, see ``train.scoring_pieces``). ``rng``: a
     ``np.random.Generator`` or a seed, for the methods and checks that draw random numbers.
     ``init_scheme``: the initialization to re-draw from for ``-reinit`` (default: the scheme
     ``nn.init.initialize`` recorded on the model). Other arguments as ``snip.prune``, which
@@ -104,7 +113,11 @@ def prune(model, inputs=None, targets=None, sparsity=None, *, method: str = "sni
     if include_bias:
         add_bias_masks(model)
     kappa = kappa_from(count(model), sparsity=sparsity, kappa=kappa)
-    scores = SCORERS[base](model, (inputs, targets), rng, loss_fn)
+    if batches is not None and (inputs is not None or targets is not None):
+        raise ValueError("prune: give inputs and targets (one mini-batch) or batches= (its "
+                         "pieces), not both")
+    batch = list(batches) if batches is not None else (inputs, targets)
+    scores = SCORERS[base](model, batch, rng, loss_fn)
     if check == "inverted":
         scores = [-np.asarray(s, dtype=np.float64) for s in scores]
     keep = top_kappa(scores, kappa)

@@ -13,10 +13,16 @@
 - :mod:`.summary`: the table and figure from the records alone.
 - :mod:`.migrate`: records of the earlier layout (no key) converted when their settings are
   complete. :mod:`.command`: the ``minisnip experiment`` command line.
-- :mod:`.figure2`: the paper's Figure 2 (``minisnip figure2``).
+- :mod:`.figure1`, :mod:`.table1`, :mod:`.figure3`, :mod:`.table2` (``table2-cifar10``,
+  ``table2-rnn``), :mod:`.table3`, :mod:`.figure4`: the paper's figures and tables, one
+  experiment each; :mod:`.paper`: what of the paper we could read, and where.
+- :mod:`.figure2`: the paper's Figure 2 (``minisnip figure2``: no training runs, so not an
+  experiment of the runner; ``--list`` names it).
 """
 from __future__ import annotations
 
+# the paper's figures and tables, in the paper's order, then the checks against PyTorch
+from . import figure1, table1, figure3, table2, table3, figure4  # noqa: F401  (register them)
 from . import pytorch_checks  # noqa: F401  (registers its experiments)
 from .registry import EXPERIMENTS, Experiment, get, grid, register
 from .run import run_experiment
