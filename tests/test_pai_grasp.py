@@ -144,3 +144,92 @@ def test_grasp_leaves_the_model_as_it_was():
     assert all(p.requires_grad and p.grad is None for p in model.parameters())
     with pytest.raises(ValueError, match="inputs and targets"):
         prune(model, kappa=3, method="grasp")
+
+
+# ------------------------------------------- ReLU and max pooling: PyTorch's double backward
+def torch_theta_hg(forward, weights, x, y, T=TEMPERATURE):
+    """theta * Hg by double backward in PyTorch (float64): Hg = d(g_fixed . dL/dtheta)/dtheta."""
+    torch = pytest.importorskip("torch")
+    W = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+    loss = torch.nn.functional.cross_entropy(forward(torch, W, torch.tensor(x, dtype=torch.float64))
+                                             / T, torch.tensor(y))
+    g = torch.autograd.grad(loss, W, create_graph=True)
+    hg = torch.autograd.grad(sum((gi * gi.detach()).sum() for gi in g), W)
+    return [(w * h).detach().numpy() for w, h in zip(W, hg)]
+
+
+def _agree(ours, reference, rtol=1e-6):
+    for a, b in zip(ours, reference):
+        assert np.linalg.norm(a - b) <= rtol * np.linalg.norm(b)
+
+
+def test_grasp_on_lenet300_equals_pytorchs_double_backward():
+    """The case that the textbook step got wrong (first-layer scores 80x too large: the step
+    crossed ReLU kinks). Biases nonzero so that they enter the forward."""
+    from minisnip.data import prepare
+    from minisnip.models import build_model
+    from minisnip.nn import init
+    data = prepare("fashion-mini", layout="flat", seed=0)
+    x, y = data.x_train[:100], data.y_train[:100]
+    model = build_model("lenet300")
+    init.initialize(model, "vs-x", rng=0)
+    layers = [model.fc1, model.fc2, model.fc3]
+    rng = np.random.default_rng(1)
+    for layer in layers:
+        layer.bias.data[...] = rng.standard_normal(layer.bias.shape) * 0.1
+    b = [layer.bias.data.astype(np.float64) for layer in layers]
+
+    def forward(torch, W, X):
+        h = torch.relu(X @ W[0].T + torch.tensor(b[0]))
+        h = torch.relu(h @ W[1].T + torch.tensor(b[1]))
+        return h @ W[2].T + torch.tensor(b[2])
+    reference = torch_theta_hg(forward, [layer.weight.data for layer in layers], x, y)
+    _agree(grasp_scores(model, (x, y)), reference)
+
+
+def test_grasp_on_lenet5_with_max_pooling_equals_pytorchs_double_backward():
+    from minisnip.data import prepare
+    from minisnip.models import build_model
+    from minisnip.nn import init
+    data = prepare("fashion-mini", layout="image", seed=0)
+    x, y = data.x_train[:8], data.y_train[:8]
+    model = build_model("lenet5")
+    init.initialize(model, "vs-x", rng=2)
+    names = ["conv1", "conv2", "fc3", "fc4"]
+    b = [getattr(model, n).bias.data.astype(np.float64) for n in names]
+
+    def forward(torch, W, X):
+        F = torch.nn.functional
+        h = F.max_pool2d(F.conv2d(X, W[0], torch.tensor(b[0])), 2)
+        h = F.max_pool2d(F.conv2d(h, W[1], torch.tensor(b[1])), 2)
+        h = torch.relu(F.linear(h.flatten(1), W[2], torch.tensor(b[2])))
+        return F.linear(h, W[3], torch.tensor(b[3]))
+    reference = torch_theta_hg(forward, [getattr(model, n).weight.data for n in names], x, y)
+    _agree(grasp_scores(model, (x, y)), reference)
+
+
+def test_a_relu_input_a_hair_from_its_kink_does_not_spoil_hg():
+    """Example 0's input to hidden unit 0 is 1e-9: the first step crosses the kink (the
+    gradient jumps), the halved steps do not, and the estimate settles on the exact Hg."""
+    model, x, y = small_net(3, sizes=(5, 6, 3), act="relu", batch=10)
+    first = model.layers[0]
+    first.bias.data[0] = -first.weight.data[0] @ x[0] + 1e-9
+    W1, b1 = first.weight.data, first.bias.data
+    W2, b2 = model.layers[1].weight.data, model.layers[1].bias.data
+    assert 0 < (W1 @ x[0] + b1)[0] < 2e-9
+
+    def forward(torch, W, X):
+        return torch.relu(X @ W[0].T + torch.tensor(b1)) @ W[1].T + torch.tensor(b2)
+    reference = torch_theta_hg(forward, [W1, W2], x, y)
+    _agree(grasp_scores(model, (x, y)), reference)
+
+
+def test_a_relu_input_exactly_at_its_kink_is_an_error_not_a_wrong_score():
+    """At the kink itself every step crosses it: the estimate never settles, and GraSP says
+    so instead of returning a garbage score."""
+    model, x, y = small_net(3, sizes=(5, 6, 3), act="relu", batch=10)
+    first = model.layers[0]
+    x[0] = [0, 2.0, 0, 0, 0]                    # one pixel, so no rounding in the sum:
+    first.bias.data[0] = -(first.weight.data[0, 1] * 2.0)   # unit 0's input is exactly 0
+    with pytest.raises(ValueError, match="did not settle"):
+        grasp_scores(model, (x, y))
