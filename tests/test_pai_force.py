@@ -201,3 +201,17 @@ def test_the_loop_refuses_bad_scores_and_leaves_the_model_alone():
     assert sum(int(k.sum()) for k in keep) == 7
     assert all(np.array_equal(a, w.data) for a, (_, w, _) in zip(before, model.named_masks()))
     assert all(np.all(c.data == 1) for _, _, c in model.named_masks())
+
+
+def test_rounds_whose_scores_are_all_zero_are_said_once():
+    """Inverted iterative SNIP cuts the network early; the later rounds see only zeros. One
+    warning says so (not connection_sensitivity's "were the weights initialized?" per round)."""
+    import warnings
+    model, x, y = small_net(0, sizes=(6, 5, 4), act="relu")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prune(model, x, y, kappa=3, method="iter-snip-inverted", rounds=5)
+    messages = [str(w.message) for w in caught]
+    assert sum("iterative pruning: in 2 of 5 rounds (the first: round 4)" in m
+               for m in messages) == 1
+    assert not any("were the weights initialized" in m for m in messages)

@@ -4,6 +4,8 @@
   table/plot functions), :func:`grid`, :func:`register`; ``EXPERIMENTS`` by name.
 - :mod:`.pytorch_checks`: the networks on Fashion-MNIST beside a PyTorch run of the same
   protocol (``lenet300-fashion``, ``lenet5-fashion``, ``rnn-fashion``).
+- :mod:`.pai`: pruning at initialization beyond SNIP, the methods side by side with the
+  sanity checks (``pai-lenet300``, ``pai-lenet5``).
 - :mod:`.records`: one JSON record per finished run, keyed by a hash of its complete settings;
   reading them trusts nothing.
 - :mod:`.runner`: plan, reuse what is finished, run the rest (shards, progress);
@@ -17,6 +19,7 @@
 from __future__ import annotations
 
 from . import pytorch_checks  # noqa: F401  (registers its experiments)
+from . import pai  # noqa: F401,E402  (registers its experiments)
 from .registry import EXPERIMENTS, Experiment, get, grid, register
 from .runner import MissingDependency, RunsFailed, run_experiment
 from .summary import list_experiments, summarize

@@ -21,6 +21,7 @@ its pruned connections, whose scores are often 0, would otherwise rank first onc
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Callable, Optional
 
 import numpy as np
@@ -77,10 +78,16 @@ def prune_iteratively(method: Iterative, model, batch, rng, loss_fn, kappa: int,
     m = sum(c.data.size for _, _, c in layers)
     keep = [np.ones(c.shape, dtype=bool) for _, _, c in layers]
     schedule = exponential_schedule(m, kappa, method.rounds if rounds is None else rounds)
+    silent = []                         # rounds in which every candidate scored 0
     for t, k in enumerate(schedule, start=1):
-        scores = [np.asarray(s, dtype=np.float64) for s in method.score(model, batch, rng,
-                                                                         loss_fn, keep)]
+        with warnings.catch_warnings():     # said once below, for this loop, not per round
+            warnings.filterwarnings("ignore", message="connection_sensitivity: dL/dc is 0",
+                                    category=RuntimeWarning)
+            scores = [np.asarray(s, dtype=np.float64)
+                      for s in method.score(model, batch, rng, loss_fn, keep)]
         _check(scores, layers, t)
+        if not any(np.any(s if method.revives else s[kept]) for s, kept in zip(scores, keep)):
+            silent.append(t)
         if inverted:
             scores = [-s for s in scores]
         if not method.revives:          # only the connections still kept compete
@@ -92,6 +99,12 @@ def prune_iteratively(method: Iterative, model, batch, rng, loss_fn, kappa: int,
         keep = new
         if on_round is not None:
             on_round(t, k, keep)
+    if silent:
+        warnings.warn(f"iterative pruning: in {len(silent)} of {len(schedule)} rounds (the first: "
+                      f"round {silent[0]}) every candidate connection scored 0 (the mask left "
+                      f"no path the score sees), so they kept connections by index (the tie "
+                      f"rule)",
+                      RuntimeWarning, stacklevel=3)
     return keep
 
 
