@@ -36,7 +36,7 @@ import numpy as np
 from .masks import add_bias_masks, apply, count, prunable
 from .pai.force import ROUNDS as FORCE_ROUNDS, force_scores, iter_snip_scores
 from .pai.grasp import grasp_scores
-from .pai.iterative import Iterative, prune_iteratively
+from .pai.iterative import Iterative, check_rounds, prune_iteratively
 from .pai.synflow import ROUNDS as SYNFLOW_ROUNDS, synflow_scores
 from .report import PruneReport, prune_report
 from .snip import connection_sensitivity, kappa_from, top_kappa
@@ -132,9 +132,11 @@ def prune(model, inputs=None, targets=None, sparsity=None, *, method: str = "sni
     arguments as ``snip.prune``, which this equals for ``method="snip"``.
     """
     base, check = parse_method(method)
-    if rounds is not None and base not in ITERATIVE:
-        raise ValueError(f"{base} scores once (single-shot): rounds= is for the iterative "
-                         f"methods {', '.join(ITERATIVE)}")
+    if rounds is not None:
+        if base not in ITERATIVE:
+            raise ValueError(f"{base} scores once (single-shot): rounds= is for the iterative "
+                             f"methods {', '.join(ITERATIVE)}")
+        check_rounds(rounds)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     if check == "reinit":
         init_scheme = _reinit_scheme(model, init_scheme)

@@ -44,7 +44,7 @@ from ..masks import prunable, write
 from ..tensor import Tensor
 from .float64 import float64_copy
 
-TEMPERATURE = 200.0
+TEMPERATURE = 200.0  # part of the protocol, as the iterative methods' rounds (iterative.py)
 # The first step moves theta by 1e-7 of its size: rounding then costs about 1e-9 of H g in
 # float64, and the truncation error O(step^2) is below that. Halved until two successive
 # estimates agree to AGREEMENT (relative, in norm), at most HALVINGS times.

@@ -39,12 +39,16 @@ def exponential_schedule(m: int, kappa: int, rounds: int) -> list:
     rho = m / kappa) and FORCE's exponential decay (de Jorge et al., the sparsity schedule).
     The counts never increase (rounding is monotone), and kappa = 0 keeps 0 from the first round.
     """
-    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
-        raise ValueError(f"the number of pruning rounds must be an integer >= 1, got {rounds!r}")
+    check_rounds(rounds)
     if not 0 <= kappa <= m:
         raise ValueError(f"exponential_schedule: kappa must be in [0, m = {m}], got {kappa}")
     fraction = kappa / m
     return [int(round(m * fraction ** (t / rounds))) for t in range(1, rounds)] + [int(kappa)]
+
+
+def check_rounds(rounds) -> None:
+    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
+        raise ValueError(f"the number of pruning rounds must be an integer >= 1, got {rounds!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +59,9 @@ class Iterative:
     (``named_masks()`` order), larger = keep, computed for the network pruned by ``keep``
     (one boolean array per layer; all True in the first round). ``revives``: whether a
     connection pruned in an earlier round competes again. ``rounds``: the default number of
-    rounds. ``paper``: where the method comes from.
+    rounds, part of the training protocol (a run's record says ``--pruner force``, not how
+    many rounds: changing a default needs a new ``train.PROTOCOL_VERSION``). ``paper``: where
+    the method comes from.
     """
     score: Callable
     revives: bool

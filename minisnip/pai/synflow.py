@@ -31,6 +31,9 @@ Choices the paper leaves to the code, made here:
 * **Eval mode**, as for every scorer here: in training mode BatchNorm would normalize the one
   all-ones input by its own statistics (variance 0).
 * **The input**: one all-ones example shaped like the pruning batch's (only its shape is read).
+
+SynFlow is defined for networks homogeneous in their weights. It runs on any model here, but on
+a recurrent network (sigmoid and tanh gates) R is no path sum and no conservation holds.
 """
 from __future__ import annotations
 
