@@ -77,16 +77,25 @@ class Context:
 
     ``needs_input_grad[i]`` tells backward whether input ``i`` wants a gradient, so that work
     for constants (a mask ``c`` that does not require grad, integer targets) can be skipped.
+    Everything saved (``save_for_backward`` and any attribute) is freed once the backward has
+    used it, unless the graph is retained (``backward(retain_graph=True)``).
     """
 
-    __slots__ = ("needs_input_grad", "saved", "__dict__")
+    __slots__ = ("needs_input_grad", "saved", "freed", "__dict__")
 
     def __init__(self, needs_input_grad: tuple):
         self.needs_input_grad = needs_input_grad
         self.saved = ()
+        self.freed = False
 
     def save_for_backward(self, *arrays) -> None:
         self.saved = arrays
+
+    def free(self) -> None:
+        """Drop what the forward saved: the memory goes back before the graph does."""
+        self.saved = ()
+        self.__dict__.clear()
+        self.freed = True
 
 
 class Node:
@@ -98,6 +107,12 @@ class Node:
         self.function = function
         self.ctx = ctx
         self.parents = parents
+
+    def release(self) -> None:
+        """After its backward: free what the forward saved and let go of the inputs, so that
+        intermediate results no longer referenced elsewhere are freed too."""
+        self.ctx.free()
+        self.parents = ()
 
 
 class Function:
@@ -117,9 +132,9 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        from .tensor import Tensor
+        from .tensor import Tensor, raw
 
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = [raw(x) for x in inputs]
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         record = _grad_enabled and any(needs)
         ctx = Context(needs)
@@ -171,11 +186,21 @@ def _topological_order(root):
     return order
 
 
-def backward(root, grad_output: np.ndarray) -> None:
+def backward(root, grad_output: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad_output`` (d loss / d root) to every leaf that requires grad.
 
     Leaves accumulate into ``.grad`` (as in PyTorch, call ``zero_grad`` between steps);
     interior tensors get ``.grad`` only if ``retain_grad()`` was called on them.
+
+    Each node's saved arrays are freed once its backward has run, unless ``retain_graph``:
+    a second backward through the same graph is then an error, as in PyTorch, instead of
+    silently doubling the gradients. (PyTorch lets a second pass through nodes that saved
+    nothing, a graph of additions; minisnip refuses every second pass: one rule.)
+
+    Gradients come back in each input's dtype. Where the forward promoted (a float32 input
+    in a float64 result), the gradient is cast back, as PyTorch does; an op whose inputs and
+    output share a dtype must return gradients of that dtype, or this raises (a float64
+    constant in a float32 backward costs twice the time and would hide behind a cast).
     """
     grads = {id(root): grad_output}
     for tensor in reversed(_topological_order(root)):
@@ -187,25 +212,39 @@ def backward(root, grad_output: np.ndarray) -> None:
             tensor.grad = grad.copy() if tensor.grad is None else tensor.grad + grad
         if node is None:
             continue
+        name = node.function.__name__
+        if node.ctx.freed:
+            raise RuntimeError(
+                f"{name}.backward: trying to backward through the graph a second time; its "
+                f"saved arrays were freed by the first backward(). Call backward("
+                f"retain_graph=True) the first time if you need to (as in PyTorch), or run "
+                f"the forward again.")
         if _DEBUG:
             start = time.perf_counter()
         input_grads = node.function.backward(node.ctx, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if _DEBUG:
-            _debug_line(node.function.__name__, "backward", [grad], input_grads[0], start)
+            _debug_line(name, "backward", [grad], input_grads[0], start)
         if len(input_grads) != len(node.parents):
             raise RuntimeError(
-                f"{node.function.__name__}.backward returned {len(input_grads)} gradients "
+                f"{name}.backward returned {len(input_grads)} gradients "
                 f"for {len(node.parents)} inputs")
         for parent, g in zip(node.parents, input_grads):
             if parent is None or g is None:
                 continue
             if g.shape != parent.data.shape:
                 raise RuntimeError(
-                    f"{node.function.__name__}.backward returned a gradient of shape "
+                    f"{name}.backward returned a gradient of shape "
                     f"{g.shape} for an input of shape {parent.data.shape}")
             if g.dtype != parent.data.dtype:
-                g = g.astype(parent.data.dtype)
+                if parent.data.dtype == tensor.data.dtype:
+                    raise RuntimeError(
+                        f"{name}.backward returned a {g.dtype} gradient for a "
+                        f"{parent.data.dtype} input whose output is {tensor.data.dtype} too: "
+                        f"an op must return its gradients in its inputs' dtype")
+                g = g.astype(parent.data.dtype)  # the forward promoted this input
             key = id(parent)
             grads[key] = g if key not in grads else grads[key] + g
+        if not retain_graph:
+            node.release()

@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/figure2")
 
+    from .course.command import add_arguments as add_course_arguments
+    p = sub.add_parser("course", help="the course kit: list the assignments, build a "
+                                      "student's tree, grade a tree")
+    add_course_arguments(p)
+
     from .experiments.command import add_arguments as add_experiment_arguments
     p = sub.add_parser("experiment", help="run (or continue) one of the paper's experiments; "
                                           "--list shows them")
@@ -116,7 +121,7 @@ def _config_from(args, **overrides):
         raise ValueError(f"--pruner {args.pruner} given without --sparsity: nothing would be "
                          f"pruned (add --sparsity, e.g. --sparsity 0.95)")
     for flag in ("json", "out"):
-        if getattr(args, flag, None):
+        if getattr(args, flag, None) is not None:
             writable_target(getattr(args, flag), f"--{flag}")
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
@@ -170,7 +175,8 @@ def cmd_demo(args) -> int:
     write_json(os.path.join(args.out, "result.json"), record)
     png = os.path.join(args.out, "figure2_first_layer_mask.png")
     save_figure2(model.fc1.c.data, png,
-                 title=f"SNIP keeps {1 - args.sparsity:.0%} of LeNet-300-100's first layer")
+                 title=f"SNIP keeps {1 - args.sparsity:.0%} of LeNet-300-100's connections: "
+                       f"which input pixels its first layer still sees")
     print(f"\nwrote {os.path.join(args.out, 'result.json')} and {png}")
     return 0
 
@@ -191,6 +197,11 @@ def cmd_figure2(args) -> int:
                    download=args.download)
     print(f"wrote {path} and its data beside it (.json)")
     return 0
+
+
+def cmd_course(args) -> int:
+    from .course.command import run
+    return run(args)
 
 
 def cmd_experiment(args) -> int:
@@ -215,8 +226,11 @@ def main(argv=None) -> int:
         return int(exit_.code or 0)
     handler = {"train": cmd_train, "prune": cmd_prune, "demo": cmd_demo,
                "models": cmd_models,
-               "experiment": cmd_experiment, "figure2": cmd_figure2}[args.command]
+               "experiment": cmd_experiment, "figure2": cmd_figure2,
+               "course": cmd_course}[args.command]
     try:
+        from .config import tune_process
+        tune_process()  # the process-wide tunings of a training program (minisnip/config.py)
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return handler(args)

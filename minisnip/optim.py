@@ -1,16 +1,20 @@
 """Optimizers (SGD with momentum and weight decay, Adam) and the multi-step lr schedule.
 
 Update rules are PyTorch's, so numbers can be compared with it. All are **mask-aware**: for a
-parameter with a SNIP mask ``c`` (``param.mask``), the gradient is multiplied by ``c`` before
-weight decay and momentum, and the weight by ``c`` after the step. A pruned entry therefore
-has weight, momentum buffer and Adam moments exactly 0 forever (DESIGN principle 5), even if
-a caller hands the optimizer a gradient that is nonzero there.
+parameter with a SNIP mask ``c`` (``param.mask``), kept entries get PyTorch's update and pruned
+entries are set to weight 0, momentum buffer 0 and Adam moments 0 at every step, whatever the
+gradient, the weight or the state held there (DESIGN principle 5).
+
+``step()`` first checks every gradient (a NumPy array of the parameter's shape, floating
+point) and every mask, and raises naming the parameter before it changes anything: the
+kernels trust their inputs and would read past the end of a short array.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .kernels import optim as _kernels
+from .tensor import Tensor
 
 _NO_MASK = np.zeros(0, dtype=np.float32)
 
@@ -25,10 +29,50 @@ class Optimizer:
         self.params = [p for p in params]
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be > 0, got {lr}")
+        self._check("learning rate", lr, low=0.0, low_open=True)
         self.lr = float(lr)
         self.state = [dict() for _ in self.params]
+
+    def _check(self, name: str, value, low: float = 0.0, high: float = np.inf,
+               low_open: bool = False, high_open: bool = False) -> None:
+        """A hyper-parameter must be a finite number in its range (as PyTorch's checks)."""
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and \
+            not isinstance(value, bool) and np.isfinite(value) and \
+            (value > low if low_open else value >= low) and \
+            (value < high if high_open else value <= high)
+        if not ok:
+            span = (f"{'(' if low_open else '['}{low:g}, "
+                    f"{high:g}{')' if high_open or high == np.inf else ']'}")
+            raise ValueError(f"{type(self).__name__}: {name} must be a finite number in "
+                             f"{span}, got {value!r}")
+
+    def _gradients(self) -> list:
+        """Every parameter's gradient as a flat array (None where there is none), checked
+        before any update so that a bad one changes nothing."""
+        grads = []
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is not None:
+                where = (f"{type(self).__name__}.step: parameter {i} of {len(self.params)} "
+                         f"(shape {p.shape}, {p.dtype})")
+                if isinstance(g, Tensor):
+                    raise TypeError(f"{where}: its .grad is a Tensor; it must be a NumPy array "
+                                    f"(assign tensor.data)")
+                if not isinstance(g, np.ndarray):
+                    raise TypeError(f"{where}: its .grad is a {type(g).__name__}; expected a "
+                                    f"NumPy array of shape {p.shape}")
+                if g.shape != p.shape:
+                    raise ValueError(f"{where}: its .grad has shape {g.shape}; expected "
+                                     f"{p.shape}")
+                if g.dtype.kind != "f":
+                    raise TypeError(f"{where}: its .grad has dtype {g.dtype}; expected a "
+                                    f"floating-point array")
+                if p.mask is not None and p.mask.shape != p.shape:
+                    raise ValueError(f"{where}: its mask has shape {p.mask.shape}; expected "
+                                     f"{p.shape}")
+                g = _flat(g)
+            grads.append(g)
+        return grads
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -67,9 +111,9 @@ class SGD(Optimizer):
     def __init__(self, params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False):
         super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: momentum and weight_decay must be >= 0, got {momentum}, "
-                             f"{weight_decay}")
+        self._check("momentum", momentum)
+        self._check("dampening", dampening, high=1.0)
+        self._check("weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
         self.momentum, self.dampening = momentum, dampening
@@ -77,14 +121,14 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter that has a gradient (kernels/optim.py sgd_step)."""
-        for p, state in zip(self.params, self.state):
-            if p.grad is None:
+        for p, g, state in zip(self.params, self._gradients(), self.state):
+            if g is None:
                 continue
             first = self.momentum and "momentum_buffer" not in state
             if first:
                 state["momentum_buffer"] = np.empty_like(p.data)
             buf = state.get("momentum_buffer", p.data)  # unused without momentum
-            _kernels.sgd_step(_weights_of(p), _flat(p.grad), buf.reshape(-1), _mask_of(p),
+            _kernels.sgd_step(_weights_of(p), g, buf.reshape(-1), _mask_of(p),
                               float(self.lr), float(self.momentum), float(self.dampening),
                               float(self.weight_decay), bool(self.nesterov), bool(first))
 
@@ -95,22 +139,26 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
+        if len(tuple(betas)) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            self._check(f"betas[{i}]", beta, high=1.0, high_open=True)
+        self._check("eps", eps)
+        self._check("weight_decay", weight_decay)
         self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
 
     def step(self) -> None:
         """One update of every parameter that has a gradient (kernels/optim.py adam_step)."""
         b1, b2 = self.betas
-        for p, state in zip(self.params, self.state):
-            if p.grad is None:
+        for p, g, state in zip(self.params, self._gradients(), self.state):
+            if g is None:
                 continue
             if "exp_avg" not in state:
                 state["exp_avg"] = np.zeros_like(p.data)
                 state["exp_avg_sq"] = np.zeros_like(p.data)
                 state["step"] = 0
             state["step"] += 1
-            _kernels.adam_step(_weights_of(p), _flat(p.grad), state["exp_avg"].reshape(-1),
+            _kernels.adam_step(_weights_of(p), g, state["exp_avg"].reshape(-1),
                                state["exp_avg_sq"].reshape(-1), _mask_of(p), float(self.lr),
                                float(b1), float(b2), float(self.eps), float(self.weight_decay),
                                int(state["step"]))

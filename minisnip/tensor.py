@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import autograd
-
 DEFAULT_DTYPE = np.float32
+
+
+def raw(x):
+    """The ndarray inside a Tensor; anything else unchanged. (Not ``getattr(x, "data", x)``:
+    a NumPy array has a ``.data`` attribute too, its raw memoryview.)"""
+    return x.data if isinstance(x, Tensor) else x
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
     """float32 by default: Python numbers and lists, and float16 arrays, become float32;
     float32 and float64 arrays are kept as they are (float64 for gradient checks)."""
-    if isinstance(data, Tensor):
-        data = data.data
+    data = raw(data)
     from_python = not isinstance(data, (np.ndarray, np.generic))
     array = np.asarray(data, dtype=dtype)
     if dtype is None and (from_python or array.dtype == np.float16) and array.dtype.kind in "fiub":
@@ -112,8 +115,11 @@ class Tensor:
         return self.astype(np.float64)
 
     # --------------------------------------------------------------- backward
-    def backward(self, gradient=None) -> None:
-        """Compute d self / d leaf for every leaf that requires grad (Eq. 5 uses this with c)."""
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Compute d self / d leaf for every leaf that requires grad (Eq. 5 uses this with c).
+
+        The graph's saved arrays are freed on the way; ``retain_graph=True`` keeps them for a
+        second backward (as in PyTorch)."""
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input of "
                                "the computation had requires_grad=True (or it ran under no_grad)")
@@ -128,7 +134,7 @@ class Tensor:
             if gradient.shape != self.shape:
                 raise ValueError(f"backward(): gradient of shape {gradient.shape} given for a "
                                  f"tensor of shape {self.shape}; they must match")
-        autograd.backward(self, gradient)
+        autograd.backward(self, gradient, retain_graph)
 
     # ------------------------------------------------------------- operators
     def __add__(self, other): return _ops.add(self, other)
@@ -146,10 +152,10 @@ class Tensor:
     def __getitem__(self, index): return _ops.getitem(self, index)
 
     # comparisons give plain boolean arrays: they are not differentiable
-    def __lt__(self, other): return self.data < _data(other)
-    def __le__(self, other): return self.data <= _data(other)
-    def __gt__(self, other): return self.data > _data(other)
-    def __ge__(self, other): return self.data >= _data(other)
+    def __lt__(self, other): return self.data < raw(other)
+    def __le__(self, other): return self.data <= raw(other)
+    def __gt__(self, other): return self.data > raw(other)
+    def __ge__(self, other): return self.data >= raw(other)
 
     # --------------------------------------------------------------- methods
     def exp(self): return _ops.exp(self)
@@ -169,17 +175,16 @@ class Tensor:
     def matmul(self, other): return _ops.matmul(self, other)
 
 
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Make a Tensor holding a copy of ``data``, like ``torch.tensor``."""
-    if isinstance(data, Tensor):  # not getattr(data, "data"): an ndarray's .data is a memoryview
-        data = data.data
+    data = raw(data)
     if isinstance(data, np.ndarray):
         data = data.copy()
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+# The one upward reach of the package (tests/test_imports.py allows exactly this): Tensor's
+# methods are thin forwards, ``backward()`` to the graph walk in autograd.py and the operators
+# and named methods (``a + b``, ``x.sum()``) to the ops, which build on Tensor. Imported here,
+# at the end, because both need Tensor defined first.
+from . import autograd, ops as _ops  # noqa: E402

@@ -115,7 +115,11 @@ class RunConfig:
 
 def validate(config: RunConfig) -> None:
     """Reject bad settings before any work is done, saying what was expected."""
-    problems = []
+    numbers = dict(lr="learning rate", momentum="momentum", weight_decay="weight decay",
+                   gamma="gamma", sparsity="sparsity", val_fraction="validation fraction")
+    problems = [f"{words} must be a finite number, got {getattr(config, name)}"
+                for name, words in numbers.items()
+                if getattr(config, name) is not None and not np.isfinite(getattr(config, name))]
     if config.epochs is not None and config.epochs < 0:
         problems.append(f"epochs must be >= 0, got {config.epochs}")
     if config.batch_size is not None and config.batch_size < 1:
@@ -132,6 +136,9 @@ def validate(config: RunConfig) -> None:
         problems.append(f"prune batch must be >= 1, got {config.prune_batch}")
     if not 0 <= config.val_fraction < 1:
         problems.append(f"validation fraction must be in [0, 1), got {config.val_fraction}")
+    if config.data_dir is not None and config.dataset == "fashion-mini":
+        problems.append(f"--data-dir {config.data_dir!r} given for fashion-mini, which ships "
+                        f"inside the package and is read from nowhere else")
     if config.seed < 0:
         problems.append(f"seed must be a non-negative integer, got {config.seed}")
     if config.max_train is not None and config.max_train < 1:
@@ -147,7 +154,7 @@ def validate(config: RunConfig) -> None:
         problems.append(f"gamma (the lr factor at each milestone) must be > 0, got {config.gamma}")
     if problems:
         raise ValueError("invalid run settings: " + "; ".join(problems))
-    if config.checkpoint:
+    if config.checkpoint is not None:
         writable_target(config.checkpoint, "checkpoint")
 
 
@@ -163,8 +170,10 @@ def resume_plan(config: "RunConfig") -> Optional[dict]:
     ``resume`` equal to ``checkpoint`` and no file yet (a run that continues itself when
     started again with the same command)."""
     from . import checkpoint as ckpt
-    if not config.resume:
+    if config.resume is None:
         return None
+    if not config.resume:
+        raise ValueError("--resume: empty path; expected a checkpoint file")
     if not os.path.exists(config.resume) and config.resume == config.checkpoint:
         return None
     meta, _ = ckpt.read(config.resume)
@@ -299,6 +308,13 @@ def setup(config: RunConfig):
     return config, data, model
 
 
+def process_settings() -> dict:
+    """The process-wide tunings a training run makes (``config.tune_process``: malloc, the
+    matmul backend, Numba's threads), made once and returned for the run record."""
+    from .config import tune_process
+    return tune_process()
+
+
 def prune_at_init(config: RunConfig, model, data) -> tuple:
     """Algorithm 1 on the run's pruning batch with ``config.pruner``; returns the report and
     its record (the report's numbers, the pruner, the batch size and the time taken)."""
@@ -321,10 +337,11 @@ def run(config: RunConfig, return_model: bool = False):
     started = time.perf_counter()
     validate(config)
     resume = resume_plan(config.resolved())
+    process = process_settings()
     config, data, model = setup(config)
     optimizer, scheduler = build_optimizer(config, model)
     record = dict(model=config.model, dataset=config.dataset, seed=config.seed,
-                  epochs=config.epochs, config=dataclasses.asdict(config),
+                  epochs=config.epochs, config=dataclasses.asdict(config), process=process,
                   parameters=model.num_parameters(), data_source=getattr(data, "source", None))
 
     start_epoch, history = 0, []

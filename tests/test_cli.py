@@ -157,6 +157,11 @@ def test_checkpoint_and_resume_on_the_same_path_start_then_continue(tmp_path, ca
     (["--milestones", "-1"], "milestones must be epochs >= 1"),
     (["--pruner", "random"], "--pruner random given without --sparsity"),
     (["--momentum", "-0.5"], "momentum must be >= 0"),
+    (["--weight-decay", "nan"], "weight decay must be a finite number"),
+    (["--momentum", "inf"], "momentum must be a finite number"),
+    (["--data-dir", "/tmp"], "given for fashion-mini"),
+    (["--resume", ""], "--resume: empty path"),
+    (["--checkpoint", ""], "checkpoint: empty path"),
 ])
 def test_bad_settings_are_refused_before_any_work(args, match, capsys):
     base = ["train", "--model", "lenet300", "--dataset", "fashion-mini", "--epochs", "1"]

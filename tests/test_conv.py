@@ -30,41 +30,111 @@ def test_conv_kernels_match_oracles(problem, data):
     x, w, stride, padding = problem
     tol = dict(rtol=1e-4, atol=1e-4) if x.dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
     out, cols = conv.conv2d_forward(x, w, stride, padding)
-    np.testing.assert_allclose(out, reference.conv2d(x, w, stride, padding), **tol)
+    want_out, want_cols = reference.conv2d_forward(x, w, stride, padding)
+    np.testing.assert_allclose(out, want_out, **tol)
+    np.testing.assert_array_equal(cols, want_cols)
     g = data.draw(arrays(out.shape, dtype=x.dtype))
     np.testing.assert_allclose(conv.conv2d_input_grad(g, w, x.shape, stride, padding),
                                reference.conv2d_input_grad(g, w, x.shape, stride, padding), **tol)
     np.testing.assert_allclose(conv.conv2d_weight_grad(g, cols, w.shape),
-                               reference.conv2d_weight_grad(g, x, w.shape, stride, padding), **tol)
+                               reference.conv2d_weight_grad(g, want_cols, w.shape), **tol)
+    n, c, h, wd = x.shape
+    np.testing.assert_allclose(conv.col2im(cols, n, c, h, wd, *w.shape[2:], stride, padding),
+                               reference.col2im(cols, n, c, h, wd, *w.shape[2:], stride, padding),
+                               **tol)
 
 
-@given(data=st.data(), k=st.integers(1, 3), stride=st.integers(1, 3))
-def test_pool_kernels_match_oracles(data, k, stride):
-    x = data.draw(arrays((2, 3, data.draw(st.integers(k, 8)), data.draw(st.integers(k, 8)))))
-    out, argmax = pool.max_pool2d_forward(x, k, k, stride)
-    np.testing.assert_array_equal(out, reference.max_pool2d(x, k, k, stride))
-    np.testing.assert_allclose(pool.avg_pool2d_forward(x, k, k, stride),
-                               reference.avg_pool2d(x, k, k, stride), rtol=1e-12)
-    g = np.ones_like(out)
-    back = pool.max_pool2d_backward(g, argmax, x.shape[2], x.shape[3])
+@given(data=st.data(), kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 3),
+       ties=st.booleans())
+def test_pool_kernels_match_oracles(data, kh, kw, stride, ties):
+    x = data.draw(arrays((2, 3, data.draw(st.integers(kh, 8)), data.draw(st.integers(kw, 8)))))
+    if ties:
+        x = np.round(x)  # many ties: the first maximum of the window wins
+    h, w = x.shape[2:]
+    out, argmax = pool.max_pool2d_forward(x, kh, kw, stride)
+    want_out, want_argmax = reference.max_pool2d_forward(x, kh, kw, stride)
+    np.testing.assert_array_equal(out, want_out)
+    np.testing.assert_array_equal(argmax, want_argmax)
+    back = pool.max_pool2d_backward(np.ones_like(out), argmax, h, w)
     assert back.sum() == out.size  # every window sends its gradient to exactly one input
     g = data.draw(arrays(out.shape))
-    np.testing.assert_allclose(pool.max_pool2d_backward(g, argmax, x.shape[2], x.shape[3]),
-                               reference.max_pool2d_backward(g, x, k, k, stride), rtol=1e-12)
-    ties = np.zeros_like(x)  # every window all ties: the first entry of each window wins
-    _, tied = pool.max_pool2d_forward(ties, k, k, stride)
-    np.testing.assert_array_equal(pool.max_pool2d_backward(g, tied, x.shape[2], x.shape[3]),
-                                  reference.max_pool2d_backward(g, ties, k, k, stride))
+    np.testing.assert_allclose(pool.max_pool2d_backward(g, argmax, h, w),
+                               reference.max_pool2d_backward(g, argmax, h, w), rtol=1e-12)
+    np.testing.assert_allclose(pool.avg_pool2d_forward(x, kh, kw, stride),
+                               reference.avg_pool2d_forward(x, kh, kw, stride), rtol=1e-12)
+    np.testing.assert_allclose(pool.avg_pool2d_backward(g, kh, kw, stride, h, w),
+                               reference.avg_pool2d_backward(g, kh, kw, stride, h, w),
+                               rtol=1e-12, atol=1e-15)
 
 
-@given(data=st.data())
-def test_batchnorm_kernel_matches_oracle(data):
-    x = data.draw(arrays((3, 4, 2, 5)))
-    gamma, beta = data.draw(arrays((4,))), data.draw(arrays((4,)))
-    y, _, mean, var, _ = batchnorm.batch_norm_train_forward(x, gamma, beta, 1e-5)
-    y_ref, mean_ref, var_ref = reference.batch_norm_train(x, gamma, beta, 1e-5)
-    np.testing.assert_allclose(y, y_ref, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(var, var_ref, rtol=1e-12)
+def _pytorch_rule_max_pool(x, k, stride):
+    """Values and flat indices by PyTorch's rule, window by window: the last NaN of the window
+    if there is one, else its first maximum."""
+    n, c, h, w = x.shape
+    oh, ow = (h - k) // stride + 1, (w - k) // stride + 1
+    values, where = np.empty((n, c, oh, ow)), np.empty((n, c, oh, ow), np.int64)
+    for b, ch, i, j in np.ndindex(n, c, oh, ow):
+        rows, cols = np.meshgrid(np.arange(i * stride, i * stride + k),
+                                 np.arange(j * stride, j * stride + k), indexing="ij")
+        window, flat = x[b, ch, rows, cols].ravel(), (rows * w + cols).ravel()
+        nans = np.flatnonzero(np.isnan(window))
+        pick = nans[-1] if nans.size else np.argmax(window)
+        values[b, ch, i, j], where[b, ch, i, j] = window[pick], flat[pick]
+    return values, where
+
+
+@given(data=st.data(), k=st.integers(1, 3), stride=st.integers(1, 3),
+       nan_fraction=st.sampled_from([0.05, 0.3, 1.0]))
+def test_max_pool_propagates_nan_as_pytorch_does(data, k, stride, nan_fraction):
+    """A NaN anywhere in a window makes its output NaN (not only a NaN in the first cell),
+    and the gradient goes to the window's last NaN, as in PyTorch."""
+    x = data.draw(arrays((2, 2, data.draw(st.integers(k, 7)), data.draw(st.integers(k, 7)))))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    x = np.where(rng.random(x.shape) < nan_fraction, np.nan, x)
+    out, argmax = pool.max_pool2d_forward(x, k, k, stride)
+    want, want_where = _pytorch_rule_max_pool(x, k, stride)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(argmax, want_where)
+
+
+def test_max_pool_with_nan_agrees_with_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 6, 7))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    for k, stride in ((2, 2), (3, 1), (3, 2)):
+        xt = torch.tensor(x, requires_grad=True)
+        yt = torch.nn.functional.max_pool2d(xt, k, stride)
+        g = rng.standard_normal(tuple(yt.shape))
+        yt.backward(torch.tensor(g))
+        xm = Tensor(x, requires_grad=True)
+        ym = F.max_pool2d(xm, k, stride)
+        ym.backward(g)
+        np.testing.assert_array_equal(ym.data, yt.detach().numpy())
+        np.testing.assert_array_equal(xm.grad, xt.grad.numpy())
+
+
+@given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_batchnorm_kernels_match_oracles(data, dtype):
+    """All five outputs of the training forward (the statistics feed the running averages),
+    the backward, and the evaluation forward."""
+    x = data.draw(arrays((3, 4, 2, 5), dtype=dtype, low=-3, high=5))
+    gamma, beta = data.draw(arrays((4,), dtype=dtype)), data.draw(arrays((4,), dtype=dtype))
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
+    got = batchnorm.batch_norm_train_forward(x, gamma, beta, 1e-5)
+    want = reference.batch_norm_train_forward(x, gamma, beta, 1e-5)
+    for name, a, b in zip(("y", "xhat", "mean", "var", "inv_std"), got, want):
+        assert a.dtype == b.dtype, name
+        np.testing.assert_allclose(a, b, err_msg=name, **tol)
+    g = data.draw(arrays(x.shape, dtype=dtype))
+    for name, a, b in zip(("dx", "dgamma", "dbeta"),
+                          batchnorm.batch_norm_train_backward(g, got[1], gamma, got[4]),
+                          reference.batch_norm_train_backward(g, got[1], gamma, got[4])):
+        np.testing.assert_allclose(a, b, err_msg=name, **tol)
+    mean, var = data.draw(arrays((4,), dtype=dtype)), data.draw(arrays((4,), dtype=dtype, low=0.1))
+    np.testing.assert_allclose(batchnorm.batch_norm_eval_forward(x, gamma, beta, mean, var, 1e-5),
+                               reference.batch_norm_eval_forward(x, gamma, beta, mean, var, 1e-5),
+                               **tol)
 
 
 def test_batchnorm_layer_running_stats_and_modes(rng):

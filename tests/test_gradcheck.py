@@ -38,6 +38,35 @@ def test_op_gradient(fn_cls, factory):
     assert gradcheck(fn, inputs)
 
 
+def test_the_product_cases_reach_every_matmul_kernel(monkeypatch):
+    """The gradient checks of the ops that multiply matrices do not all run on the rank-1
+    tiles: between them, forward and backward reach every matmul kernel."""
+    from minisnip.ops import Conv2d, Linear, MatMul
+
+    from .kernel_cases import record_product_paths
+    paths = record_product_paths(monkeypatch)
+    for fn_cls in (MatMul, Linear, Conv2d):
+        for factory in CASES[fn_cls]:
+            fn, inputs = factory(np.random.default_rng(0))
+            tensors = [minisnip.Tensor(x, requires_grad=True) for x in inputs]
+            out = fn(*tensors)
+            out.backward(np.ones(out.shape))
+    assert paths == {"tiles", "tiles C^T", "dot_tiles", "long_k"}, sorted(paths)
+
+
+@pytest.mark.parametrize("fn_cls,factory", ALL,
+                         ids=[f"{c.__name__}-{f.__name__}" for c, f in ALL])
+def test_op_keeps_float32_in_its_backward(fn_cls, factory):
+    """Every case again in float32: the engine raises if an op's backward returns another
+    dtype than its inputs' and output's (a float64 leak it used to cast away silently)."""
+    fn, inputs = factory(np.random.default_rng(0))
+    tensors = [minisnip.Tensor(x.astype(np.float32), requires_grad=True) for x in inputs]
+    out = fn(*tensors)
+    out.backward(np.ones(out.shape, out.dtype))
+    for t in tensors:
+        assert t.grad is None or t.grad.dtype == np.float32
+
+
 def test_every_op_has_a_gradcheck_case():
     missing = sorted(f"{c.__module__}.{c.__name__}" for c in library_functions() if c not in CASES)
     assert not missing, f"ops without a gradcheck case in tests/cases/: {missing}"

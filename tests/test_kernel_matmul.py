@@ -36,16 +36,32 @@ def test_lenet_shapes_with_transposed_operands(shape, rng):
     np.testing.assert_allclose(kernel.matmul(a, b), reference.matmul(a, b), rtol=1e-4, atol=1e-3)
 
 
+def _at_thread_counts(fn):
+    """fn() computed with Numba on every thread and on one; the count is restored after."""
+    import numba
+    before = numba.get_num_threads()
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one thread only: nothing to compare")
+    try:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = fn()
+        numba.set_num_threads(1)
+        return many, fn()
+    finally:
+        numba.set_num_threads(before)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_long_k_small_output_path(rng, dtype):
     """A small output with a long k (a convolution's weight gradient) takes the chunked
     dot-product path; it must agree with the oracle and not depend on the thread count."""
     a = rng.standard_normal((5, 40_000)).astype(dtype)
     bt = rng.standard_normal((3, 40_000)).astype(dtype)
-    got = kernel.matmul(a, bt.T)
+    got, one_thread = _at_thread_counts(lambda: kernel.matmul(a, bt.T))
     tol = 1e-10 if dtype == np.float64 else 2e-3
     np.testing.assert_allclose(got, reference.matmul(a, bt.T), rtol=tol, atol=tol * 200)
     np.testing.assert_array_equal(got, kernel.long_k(a, bt))
+    np.testing.assert_array_equal(got, one_thread)
 
 
 long_k_dims = st.integers(kernel.DOT_MIN_K, kernel.DOT_MIN_K + 300)
@@ -94,10 +110,13 @@ def test_narrow_output_is_computed_transposed_and_agrees(rng):
     assert kernel.matmul(a, b).flags.c_contiguous
 
 
-def test_deterministic(rng):
-    a = rng.standard_normal((37, 200)).astype(np.float32)
-    b = rng.standard_normal((200, 71)).astype(np.float32)
-    assert np.array_equal(kernel.matmul(a, b), kernel.matmul(a, b))
+@pytest.mark.parametrize("shape", [((37, 200), (200, 71)), ((37, 60), (60, 71)),
+                                   ((100, 20), (20, 10))], ids=["dot_tiles", "tiles", "narrow"])
+def test_deterministic_and_independent_of_the_thread_count(rng, shape):
+    a = rng.standard_normal(shape[0]).astype(np.float32)
+    b = rng.standard_normal(shape[1]).astype(np.float32)
+    many, one = _at_thread_counts(lambda: kernel.matmul(a, b))
+    assert np.array_equal(many, kernel.matmul(a, b)) and np.array_equal(many, one)
 
 
 def test_mixed_dtypes_compute_in_the_wider(rng):

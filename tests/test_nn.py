@@ -132,3 +132,74 @@ def test_a_bias_mask_is_used_by_the_forward(rng):
         with_bias_pruned = layer(Tensor(x.astype(np.float32))).data
         layer.bias.data[...] = 0
         np.testing.assert_array_equal(with_bias_pruned, layer(Tensor(x.astype(np.float32))).data)
+
+
+def test_batchnorm_momentum_none_keeps_a_cumulative_average(rng):
+    """PyTorch's momentum=None: the running statistics are the plain average over batches."""
+    bn = nn.BatchNorm2d(3, momentum=None)
+    batches = [rng.standard_normal((4, 3, 2, 2)).astype(np.float32) * s + s for s in (1, 2, 3)]
+    for x in batches:
+        bn(Tensor(x))
+    means = [x.mean(axis=(0, 2, 3)) for x in batches]
+    variances = [x.var(axis=(0, 2, 3), ddof=1) for x in batches]
+    np.testing.assert_allclose(bn.running_mean.data, np.mean(means, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.data, np.mean(variances, axis=0), rtol=1e-5)
+
+
+def _pruned_lenet300(rng):
+    model = build_model("lenet300")
+    nn.init.initialize(model, "vs-x", rng=0)
+    minisnip.masks.apply(model, [rng.random(c.shape) < 0.3 for _, _, c in model.named_masks()])
+    return model
+
+
+def test_state_dict_without_masks_is_the_plain_pruned_network(rng):
+    model = _pruned_lenet300(rng)
+    plain = model.state_dict(masks=False)
+    assert list(plain) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight",
+                           "fc3.bias"]                          # PyTorch's nn.Linear layout
+    assert np.all(plain["fc1.weight"][model.fc1.c.data == 0] == 0)
+    dense = _pruned_lenet300(np.random.default_rng(99))          # other masks before loading
+    dense.load_state_dict(plain)                                # strict: masks may be missing
+    assert all(np.all(c.data == 1) for _, _, c in dense.named_masks())
+    np.testing.assert_array_equal(dense.fc2.weight.data, model.fc2.weight.data)
+
+
+def test_loads_a_torch_nn_utils_prune_state_dict(rng):
+    """torch.nn.utils.prune stores weight_orig (dense) and weight_mask instead of weight."""
+    model = _pruned_lenet300(rng)
+    state = model.state_dict()
+    torch_style = {}
+    for key, value in state.items():
+        if key.endswith(".weight"):
+            torch_style[key + "_orig"] = value + 0.5           # dense, nonzero where pruned
+        else:
+            torch_style[key] = value
+    fresh = build_model("lenet300")
+    fresh.load_state_dict(torch_style)
+    for name, w, c in fresh.named_masks():
+        np.testing.assert_array_equal(c.data, state[name + "_mask"])
+        np.testing.assert_allclose(w.data, (state[name] + 0.5) * c.data)
+        assert np.all(w.data[c.data == 0] == 0)
+    with pytest.raises(KeyError, match="both"):
+        fresh.load_state_dict(dict(torch_style, **{"fc1.weight": state["fc1.weight"]}))
+
+
+def test_state_dicts_move_both_ways_with_pytorch(rng):
+    torch = pytest.importorskip("torch")
+    model = _pruned_lenet300(rng)
+    theirs = torch.nn.Sequential()
+    theirs.fc1, theirs.fc2, theirs.fc3 = (torch.nn.Linear(784, 300), torch.nn.Linear(300, 100),
+                                          torch.nn.Linear(100, 10))
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in
+                            model.state_dict(masks=False).items()})   # strict
+    x = rng.standard_normal((5, 784)).astype(np.float32)
+    want = model(Tensor(x)).data
+    got = theirs.fc3(torch.relu(theirs.fc2(torch.relu(theirs.fc1(torch.from_numpy(x))))))
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-4, atol=1e-5)
+    import torch.nn.utils.prune as torch_prune
+    torch_prune.random_unstructured(theirs.fc1, "weight", amount=0.9)
+    back = build_model("lenet300")
+    back.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    np.testing.assert_array_equal(back.fc1.c.data, theirs.fc1.weight_mask.numpy())
+    np.testing.assert_allclose(back.fc1.weight.data, theirs.fc1.weight.detach().numpy())

@@ -10,6 +10,8 @@ from minisnip.nn import init
 from minisnip.snip import connection_sensitivity, prune
 from minisnip.report import gate_densities
 
+from .autodiff_oracles import recurrent_backward_by_autodiff
+
 
 @st.composite
 def problem(draw, gates):
@@ -38,13 +40,20 @@ def test_kernels_match_oracles(kind, gates, data):
 
 
 def _assert_kernels_match_oracles(kind, inputs, dhs):
+    """Forward (hs and everything saved for the backward) against the NumPy oracle; backward
+    against the NumPy oracle and against the engine's autodiff of the same equations."""
     forward, backward = getattr(recurrent, f"{kind}_forward"), getattr(recurrent, f"{kind}_backward")
     hs, saved = forward(*inputs)
-    np.testing.assert_allclose(hs, getattr(reference, f"{kind}_forward")(*inputs), **_tol(hs.dtype))
+    want_hs, want_saved = getattr(reference, f"{kind}_forward")(*inputs)
+    np.testing.assert_allclose(hs, want_hs, **_tol(hs.dtype))
+    for got, want in zip(saved, want_saved):
+        np.testing.assert_allclose(got, want, **_tol(hs.dtype))
     got = backward(dhs, saved)
-    want = reference.recurrent_backward_by_autodiff(kind, dhs, *inputs)
-    for g, w in zip(got, want):
-        np.testing.assert_allclose(g, w, **_tol(hs.dtype))
+    by_oracle = getattr(reference, f"{kind}_backward")(dhs, saved)
+    by_autodiff = recurrent_backward_by_autodiff(kind, dhs, *inputs)
+    for g, o, a in zip(got, by_oracle, by_autodiff):
+        np.testing.assert_allclose(g, o, **_tol(hs.dtype))
+        np.testing.assert_allclose(g, a, **_tol(hs.dtype))
 
 
 @pytest.mark.parametrize("kind,gates", [("lstm", 4), ("gru", 3)])

@@ -8,6 +8,7 @@
   sanity checks (``pai-lenet300``, ``pai-lenet5``).
 - :mod:`.records`: one JSON record per finished run, keyed by a hash of its complete settings;
   reading them trusts nothing.
+- :mod:`.run`: :func:`run_experiment`, which the pieces below serve;
 - :mod:`.runner`: plan, reuse what is finished, run the rest (shards, progress);
   :mod:`.launchers`: processes on this machine, or submitit (Slurm); :mod:`.worker`: one run in
   its own process.
@@ -21,7 +22,8 @@ from __future__ import annotations
 from . import pytorch_checks  # noqa: F401  (registers its experiments)
 from . import pai  # noqa: F401,E402  (registers its experiments)
 from .registry import EXPERIMENTS, Experiment, get, grid, register
-from .runner import MissingDependency, RunsFailed, run_experiment
+from .run import run_experiment
+from .runner import MissingDependency, RunsFailed
 from .summary import list_experiments, summarize
 
 __all__ = ["EXPERIMENTS", "Experiment", "get", "grid", "register", "run_experiment",

@@ -28,7 +28,6 @@ import time
 from typing import Optional
 
 from . import records
-from .registry import get
 
 # Settings that say which run it is: an override of these would turn the experiment into another.
 IDENTITY = ("model", "pruner", "sparsity", "seed")
@@ -198,96 +197,6 @@ class Progress:
         self.done += 1
         self.seconds.append(seconds)
         print(self.line(), file=self.stream, flush=True)
-
-
-# ------------------------------------------------------------------------- the runner
-def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
-                   epochs=None, max_train=None, data_dir=None, quiet: bool = False,
-                   jobs: int = 1, threads: Optional[int] = None, shard=None,
-                   launcher: Optional[str] = None, cluster: Optional[dict] = None,
-                   wait: bool = True, command: Optional[str] = None) -> Optional[dict]:
-    """Run (or continue) experiment ``name`` into ``OUT/NAME/``; returns the summary, or None
-    when it is not written (a shard whose experiment is not complete yet, ``wait=False``).
-
-    ``epochs``, ``max_train``, ``data_dir`` and ``overrides`` change every run's settings (the
-    summary lists what differs from the protocol). ``jobs``: runs at a time, in processes on this
-    machine (``threads`` each: the cores divided by ``jobs`` unless given) or, with a
-    ``launcher``, as submitit jobs (``"slurm"``, or ``"local"``: submitit's local executor);
-    ``cluster``: the launcher's options (see :mod:`minisnip.experiments.launchers`).
-    ``shard``: ``"i/n"`` or ``(i, n)``. ``command``: how this was asked for, stored in every
-    record and the summary (the CLI passes its command line).
-    """
-    from . import launchers
-    from .summary import summarize
-    from ..files import writable_target
-    # ---- every check before any work
-    experiment = get(name)
-    overrides = dict(overrides or {})
-    for field, value in (("epochs", epochs), ("max_train", max_train), ("data_dir", data_dir)):
-        if value is not None:
-            overrides[field] = value
-    if quiet:
-        overrides["quiet"] = True
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"--jobs must be a whole number >= 1, got {jobs!r}")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"--threads must be a whole number >= 1, got {threads!r}")
-    if launcher is not None and launcher not in LAUNCHERS:
-        raise ValueError(f"--launcher {launcher!r}: expected one of {', '.join(LAUNCHERS)}")
-    if launcher is None and (cluster or not wait):
-        raise ValueError("cluster options and --no-wait need --launcher slurm (or local)")
-    shard = parse_shard(shard) if shard is not None else None
-    cluster_options = launchers.cluster_options(cluster or {}) if launcher else None
-    if launcher:
-        launchers.import_submitit()
-    planned = plan(experiment, overrides)
-    folder = runs_folder(out, name)
-    writable_target(os.path.join(folder, planned[0].filename), f"the records folder {folder}")
-    if command is None:
-        command = python_call(name, out, overrides, jobs, threads, shard, launcher)
-
-    # ---- what is there
-    scan = records.scan(folder)
-    mine = select_shard(planned, shard)
-    pending = [run for run in mine if run.key not in scan.records]
-    report(name, folder, scan, planned, mine)
-    where = f" (shard {shard[0]}/{shard[1]}: {len(mine)} of them)" if shard else ""
-    print(f"{name}: {len(planned)} runs{where}, {len(mine) - len(pending)} finished, "
-          f"{len(pending)} to run", flush=True)
-
-    # ---- run
-    tasks = [task_for(run, folder, name, command) for run in pending]
-    in_processes = launcher is None and (jobs > 1 or threads is not None)
-    progress = Progress(name, len(mine), len(mine) - len(pending), jobs)
-    if not tasks:
-        pass
-    elif launcher:
-        finished = launchers.run_with_submitit(
-            tasks, launcher, cluster_options, jobs=jobs, folder=os.path.join(out, name),
-            progress=progress, wait=wait, later=summarize_command(name, out, overrides))
-        if not finished:
-            return None
-    elif in_processes:
-        launchers.run_in_processes(tasks, jobs=jobs, threads=threads,
-                                   logs=os.path.join(out, name, "logs"), progress=progress)
-    else:
-        for task, run in zip(tasks, pending):
-            print(f"\n=== {name}: {run.label} ({run.index + 1} of {len(planned)})", flush=True)
-            started = time.perf_counter()
-            execute(task)
-            progress.finished(time.perf_counter() - started)
-
-    # ---- summary, when the whole experiment is there
-    if shard is not None:
-        have = records.scan(folder).records
-        missing = [run for run in planned if run.key not in have]
-        if missing:
-            print(f"{name}: shard {shard[0]}/{shard[1]} done; {len(missing)} runs of other "
-                  f"shards are not finished yet. When they are: "
-                  f"{summarize_command(name, out, overrides)}", flush=True)
-            return None
-    return summarize(name, out, overrides=overrides, command=command, report_problems=False)
 
 
 def report(name: str, folder: str, scan, planned: list, to_run: Optional[list] = None) -> None:

@@ -26,13 +26,13 @@ def batch_norm_train_forward(x, gamma, beta, eps):
     var = np.empty(c, dtype=np.float64)
     inv_std = np.empty(c, dtype=np.float64)
     for ch in prange(c):
-        s = 0.0
+        s = np.float64(0.0)  # float64 also without the JIT (0.0 + float32 is float32 in NumPy)
         for b in range(n):
             for i in range(h):
                 for j in range(w):
                     s += x[b, ch, i, j]
         mu = s / m
-        s2 = 0.0
+        s2 = np.float64(0.0)
         for b in range(n):
             for i in range(h):
                 for j in range(w):
@@ -74,8 +74,8 @@ def batch_norm_train_backward(grad, xhat, gamma, inv_std):
     dgamma = np.empty(c, dtype=np.float64)
     dbeta = np.empty(c, dtype=np.float64)
     for ch in prange(c):
-        sg = 0.0
-        sgx = 0.0
+        sg = np.float64(0.0)
+        sgx = np.float64(0.0)
         for b in range(n):
             for i in range(h):
                 for j in range(w):

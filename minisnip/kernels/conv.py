@@ -7,26 +7,30 @@ Performance contract
 * forward:        out (N*OH*OW, OC) = cols^T @ W^T  (matmul kernel). With C*KH*KW >= 128
                   (LeNet-5's second conv) ``matmul`` runs the dot-product tiles on a parallel
                   transpose of cols and W as stored; below, the rank-1 tiles on W @ cols
-                  computed transposed. Measured 2026-11-26, whole LeNet-5 step, interleaved
-                  A/B at 2 threads: 56 ms this way against 65 ms computing W @ cols.
+                  computed transposed (a whole LeNet-5 step measured about 15% faster this
+                  way than computing W @ cols).
 * weight grad:    dW^T = cols @ dout  (matmul kernel): cols and dout^T are both stored row by
-                  row, which is what the dot-product tiles read, so nothing is copied
-                  (3.5 ms on LeNet-5's second conv; from an im2row layout with the rank-1
-                  tiles 7.1 ms). LeNet-5's first conv (25 x 20 outputs, k = 57,600) takes
-                  the chunked ``long_k`` path.
+                  row, which is what the dot-product tiles read, so nothing is copied (on
+                  LeNet-5's second conv half the time of an im2row layout with the rank-1
+                  tiles). LeNet-5's first conv (25 x 20 outputs, k = 57,600) takes the
+                  chunked ``long_k`` path.
 * input grad:     dcols = W^T @ dout^T, then ``col2im`` sums the patches back, in parallel
   over input channels (a channel's rows only touch that channel: no race, deterministic).
 * O(N OC C KH KW OH OW) flops per product; ``cols`` costs C*KH*KW*N*OH*OW floats of memory.
+* The three products run on ``products`` (default ``matmul.NUMBA``, the Numba kernels;
+  ``ops/conv.py`` passes the backend that ``ops/linalg.py`` chose).
 
 Why im2col: the products then run in the blocked, vectorized matmul kernels, which a direct
 7-deep loop nest does not match without re-deriving the same blocking. The price is memory
 (cols is C*KH*KW times the output) and the im2col/col2im passes themselves.
-Measured on LeNet-5-Caffe at batch 100 (2 threads): see ``benchmarks/bench_conv.py``.
+Measurements: ``benchmarks/bench_conv.py`` and its JSON in ``benchmarks/results/``.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from .matmul import NUMBA
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -81,12 +85,7 @@ def col2im(cols, n, c, h, w, kh, kw, stride, padding):
     return x
 
 
-def _mm(a, b):
-    from ..ops.linalg import mm  # the configured backend (numba kernel or BLAS)
-    return mm(a, b)
-
-
-def conv2d_forward(x, weight, stride=1, padding=0):
+def conv2d_forward(x, weight, stride=1, padding=0, products=NUMBA):
     """out (N, OC, OH, OW) = x (N, C, H, W) correlated with weight (OC, C, KH, KW).
 
     Returns ``(out, cols)``: ``cols`` is kept for the weight gradient."""
@@ -94,7 +93,7 @@ def conv2d_forward(x, weight, stride=1, padding=0):
     oc, c, kh, kw = weight.shape
     oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
     cols = im2col(x, kh, kw, stride, padding)
-    out_nhwc = _mm(cols.T, weight.reshape(oc, -1).T)             # (N*OH*OW, OC)
+    out_nhwc = products.matmul(cols.T, weight.reshape(oc, -1).T)             # (N*OH*OW, OC)
     out = np.ascontiguousarray(out_nhwc.reshape(n, oh, ow, oc).transpose(0, 3, 1, 2))
     return out, cols
 
@@ -104,18 +103,18 @@ def _grad_out_t(grad_out):
     return np.ascontiguousarray(grad_out.transpose(1, 0, 2, 3)).reshape(oc, n * oh * ow)
 
 
-def conv2d_weight_grad(grad_out, cols, weight_shape):
+def conv2d_weight_grad(grad_out, cols, weight_shape, products=NUMBA):
     """dL/dW (OC, C, KH, KW) from dL/dout (N, OC, OH, OW) and the forward's cols.
 
     Computed as (cols @ dout) transposed: cols and dout^T are then both read in place (see
     the module docstring)."""
-    dw_t = _mm(cols, _grad_out_t(grad_out).T)                    # (C*KH*KW, OC)
+    dw_t = products.matmul(cols, _grad_out_t(grad_out).T)                    # (C*KH*KW, OC)
     return np.ascontiguousarray(dw_t.T).reshape(weight_shape)
 
 
-def conv2d_input_grad(grad_out, weight, input_shape, stride=1, padding=0):
+def conv2d_input_grad(grad_out, weight, input_shape, stride=1, padding=0, products=NUMBA):
     """dL/dx (N, C, H, W) from dL/dout and the weight."""
     oc, c, kh, kw = weight.shape
-    dcols = _mm(weight.reshape(oc, -1).T, _grad_out_t(grad_out))  # (C*KH*KW, N*OH*OW)
+    dcols = products.matmul(weight.reshape(oc, -1).T, _grad_out_t(grad_out))  # (C*KH*KW, N*OH*OW)
     n, _, h, w = input_shape
     return col2im(dcols, n, c, h, w, kh, kw, stride, padding)

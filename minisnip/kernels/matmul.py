@@ -23,12 +23,13 @@ Performance contract of ``tiles``
 * ``fastmath={"contract"}`` only allows fused multiply-add: deterministic.
 * O(M N K) flops; O(MK * N/NR + KN + MN) memory traffic.
 
-Measured on 2026-11-25 (AMD EPYC, 2 threads, float32, warm median, including the packing):
-57-70 GFLOP/s on the LeNet-300-100 products at batch 100, against 115-180 GFLOP/s for
-NumPy's OpenBLAS and 25-40 for a naive prange loop. NR in {16, 32, 64, 128} gave
-{6, 57, 75, 60} GFLOP/s without packing cost on (100,784)@(784,300). ``benchmarks/bench_matmul.py`` re-measures and keeps the JSON.
+NR = 64 measured best of {16, 32, 64, 128} on (100, 784) @ (784, 300) (16 was an order of
+magnitude slower: too short a vector loop). ``benchmarks/bench_matmul.py`` measures every
+kernel against NumPy's BLAS and keeps the numbers in ``benchmarks/results/matmul.json``.
 """
 from __future__ import annotations
+
+from typing import Callable, NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -312,12 +313,30 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if k >= DOT_MIN_K:
         return dot_tiles(row_contiguous(a), row_contiguous(b.T), dot_block(k, a.itemsize))
     if _padded(n, m) < 0.75 * _padded(m, n):
-        # A narrow C (say 100 x 10) would waste most of each 64-wide tile: compute
-        # C^T = B^T A^T instead, whose long side is the tile's width.
-        return np.ascontiguousarray(tiles(b.T, pack_columns(a.T), m).T)
+        return _tiles_transposed(a, b)
     return tiles(a, pack_columns(b), n)
+
+
+def _tiles_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A narrow C (say 100 x 10) would waste most of each 64-wide tile: compute C^T = B^T A^T
+    instead, whose long side is the tile's width."""
+    return np.ascontiguousarray(tiles(b.T, pack_columns(a.T), a.shape[0]).T)
 
 
 def _padded(m: int, n: int) -> int:
     """Multiply-adds per k of a product with an (m, n) output, tiles padded to MR x NR."""
     return (-(-m // MR) * MR) * (-(-n // NR) * NR)
+
+
+class Products(NamedTuple):
+    """The matrix products a composite kernel (a convolution, an LSTM/GRU over a sequence)
+    computes with: ``matmul(a, b)``, and ``right_operand(b)``, a right-hand operand laid out
+    once for many products ``.left_multiply(a)``. ``NUMBA`` are this module's kernels; the
+    other backend (NumPy's BLAS) and the choice between them live in ``minisnip/ops/linalg.py``:
+    kernels are told which products to use, they never look it up."""
+
+    matmul: Callable
+    right_operand: Callable
+
+
+NUMBA = Products(matmul=matmul, right_operand=RightOperand)

@@ -2,8 +2,9 @@
 
 Performance contract: parallel over the N*C planes (each plane is read and written by one
 thread: deterministic, no race even when windows overlap); O(N C OH OW KH KW).
-Max pooling records the flat index (in H*W) of each window's maximum (the first one in
-row-major order on ties) and the backward sends the gradient there only.
+Max pooling records the flat index (in H*W) of each window's maximum and the backward sends
+the gradient there only. As PyTorch: on ties the first maximum in row-major order wins; a NaN
+in the window makes the output NaN, and its index is the window's last NaN.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def max_pool2d_forward(x, kh, kw, stride):
                 for ki in range(kh):
                     for kj in range(kw):
                         v = x[b, ch, i * stride + ki, j * stride + kj]
-                        if v > best:
+                        if v > best or np.isnan(v):
                             best = v
                             where = (i * stride + ki) * w + j * stride + kj
                 out[b, ch, i, j] = best

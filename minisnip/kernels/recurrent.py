@@ -19,6 +19,8 @@ Performance contract
   strips for the rank-1 ``matmul.tiles`` below), then one fused kernel for all the gate arithmetic
   of the step (nonlinearities, cell update, and in the backward every gate's local derivative),
   parallel over the batch rows. So a step is two kernel calls instead of dozens of ops.
+* The products run on ``products`` (default ``matmul.NUMBA``, the Numba kernels;
+  ``ops/recurrent.py`` passes the backend that ``ops/linalg.py`` chose).
 * Deterministic: every output element is computed by one thread in a fixed order.
 * O(T B G H (D + H)) flops; memory O(T B G H) for what the backward needs.
 """
@@ -27,36 +29,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import matmul as _matmul
-
-
-def _mm(a, b):
-    from .. import config
-    if config.matmul_backend == "blas":
-        return a @ b
-    return _matmul.matmul(a, b)
-
-
-def _right_operand(b):
-    """B laid out once for the per-step products: ``matmul.RightOperand``, or B itself for
-    NumPy's ``@`` under the BLAS backend."""
-    from .. import config
-    if config.matmul_backend == "blas":
-        return _BlasOperand(np.ascontiguousarray(b))
-    return _matmul.RightOperand(b)
-
-
-class _BlasOperand:
-    def __init__(self, b):
-        self.b = b
-
-    def left_multiply(self, a):
-        return a @ self.b
-
-
-@njit(cache=True, fastmath={"contract"})
-def _sigmoid(v):
-    return 1.0 / (1.0 + np.exp(-v)) if v >= 0 else np.exp(v) / (1.0 + np.exp(v))
+from .activations import sigmoid
+from .matmul import NUMBA
 
 
 # ------------------------------------------------------------------------------- LSTM
@@ -68,10 +42,10 @@ def lstm_cell_forward(pre, c_prev, gates, c_out, h_out):
     hid = h4 // 4
     for r in prange(b):
         for j in range(hid):
-            i = _sigmoid(pre[r, j])
-            f = _sigmoid(pre[r, hid + j])
+            i = sigmoid(pre[r, j])
+            f = sigmoid(pre[r, hid + j])
             g = np.tanh(pre[r, 2 * hid + j])
-            o = _sigmoid(pre[r, 3 * hid + j])
+            o = sigmoid(pre[r, 3 * hid + j])
             c = f * c_prev[r, j] + i * g
             gates[r, j] = i
             gates[r, hid + j] = f
@@ -103,14 +77,15 @@ def lstm_cell_backward(dh, dc_next, gates, c, c_prev, dpre, dc_prev):
             dc_prev[r, j] = dc * f
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    """Returns ``(hs (T, B, H), saved)``; ``saved`` is what ``lstm_backward`` needs."""
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, products=NUMBA):
+    """Returns ``(hs (T, B, H), saved)``; ``saved`` is what ``lstm_backward`` needs: the seven
+    inputs in this order, then hs, the cell states cs (T, B, H) and the gates (T, B, 4H)."""
     t_len, batch, d = x.shape
     hid = w_hh.shape[1]
     dtype = x.dtype
-    xw = _mm(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 4 * hid)
+    xw = products.matmul(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 4 * hid)
     xw += b_ih + b_hh
-    w_hh_t = _right_operand(w_hh.T)
+    w_hh_t = products.right_operand(w_hh.T)
     hs = np.empty((t_len, batch, hid), dtype)
     cs = np.empty((t_len, batch, hid), dtype)
     gates = np.empty((t_len, batch, 4 * hid), dtype)
@@ -119,16 +94,16 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         pre = xw[t] + w_hh_t.left_multiply(h)
         lstm_cell_forward(pre, c, gates[t], cs[t], hs[t])
         h, c = hs[t], cs[t]
-    return hs, (x, h0, c0, w_ih, w_hh, hs, cs, gates)
+    return hs, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates)
 
 
-def lstm_backward(dhs, saved):
+def lstm_backward(dhs, saved, products=NUMBA):
     """Gradients (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh) from dL/dhs (T, B, H)."""
-    x, h0, c0, w_ih, w_hh, hs, cs, gates = saved
+    x, h0, c0, w_ih, w_hh, _, _, hs, cs, gates = saved
     t_len, batch, d = x.shape
     hid = w_hh.shape[1]
     dtype = x.dtype
-    w_hh_right = _right_operand(w_hh)
+    w_hh_right = products.right_operand(w_hh)
     dpre = np.empty((t_len, batch, 4 * hid), dtype)
     dh_next = np.zeros((batch, hid), dtype)
     dc_next = np.zeros((batch, hid), dtype)
@@ -141,10 +116,10 @@ def lstm_backward(dhs, saved):
         dc_next, dc_prev = dc_prev, dc_next
     flat = dpre.reshape(t_len * batch, 4 * hid)
     h_prev = np.concatenate([np.asarray(h0, dtype)[None], hs[:-1]]).reshape(t_len * batch, hid)
-    dw_ih = _mm(flat.T, x.reshape(t_len * batch, d))
-    dw_hh = _mm(flat.T, h_prev)
+    dw_ih = products.matmul(flat.T, x.reshape(t_len * batch, d))
+    dw_hh = products.matmul(flat.T, h_prev)
     db = flat.sum(axis=0)
-    dx = _mm(flat, w_ih).reshape(t_len, batch, d)
+    dx = products.matmul(flat, w_ih).reshape(t_len, batch, d)
     return dx, dh_next, dc_next, dw_ih, dw_hh, db, db.copy()
 
 
@@ -157,8 +132,8 @@ def gru_cell_forward(xw, hw, h_prev, gates, h_out):
     hid = h3 // 3
     for row in prange(b):
         for j in range(hid):
-            r = _sigmoid(xw[row, j] + hw[row, j])
-            z = _sigmoid(xw[row, hid + j] + hw[row, hid + j])
+            r = sigmoid(xw[row, j] + hw[row, j])
+            z = sigmoid(xw[row, hid + j] + hw[row, hid + j])
             n = np.tanh(xw[row, 2 * hid + j] + r * hw[row, 2 * hid + j])
             gates[row, j] = r
             gates[row, hid + j] = z
@@ -190,13 +165,15 @@ def gru_cell_backward(dh, gates, hw, h_prev, dxw, dhw, dh_direct):
             dh_direct[row, j] = d * z
 
 
-def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, products=NUMBA):
+    """Returns ``(hs (T, B, H), saved)``; ``saved`` is what ``gru_backward`` needs: the six
+    inputs in this order, then hs, the gates (T, B, 3H) and hw = h W_hh^T + b_hh (T, B, 3H)."""
     t_len, batch, d = x.shape
     hid = w_hh.shape[1]
     dtype = x.dtype
-    xw = _mm(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 3 * hid)
+    xw = products.matmul(x.reshape(t_len * batch, d), w_ih.T).reshape(t_len, batch, 3 * hid)
     xw += b_ih
-    w_hh_t = _right_operand(w_hh.T)
+    w_hh_t = products.right_operand(w_hh.T)
     hs = np.empty((t_len, batch, hid), dtype)
     gates = np.empty((t_len, batch, 3 * hid), dtype)
     hws = np.empty((t_len, batch, 3 * hid), dtype)
@@ -205,16 +182,16 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
         hws[t] = w_hh_t.left_multiply(h) + b_hh
         gru_cell_forward(xw[t], hws[t], h, gates[t], hs[t])
         h = hs[t]
-    return hs, (x, h0, w_ih, w_hh, hs, gates, hws)
+    return hs, (x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hws)
 
 
-def gru_backward(dhs, saved):
+def gru_backward(dhs, saved, products=NUMBA):
     """Gradients (dx, dh0, dw_ih, dw_hh, db_ih, db_hh) from dL/dhs (T, B, H)."""
-    x, h0, w_ih, w_hh, hs, gates, hws = saved
+    x, h0, w_ih, w_hh, _, _, hs, gates, hws = saved
     t_len, batch, d = x.shape
     hid = w_hh.shape[1]
     dtype = x.dtype
-    w_hh_right = _right_operand(w_hh)
+    w_hh_right = products.right_operand(w_hh)
     dxw = np.empty((t_len, batch, 3 * hid), dtype)
     dhw = np.empty((t_len, batch, 3 * hid), dtype)
     dh_direct = np.empty((batch, hid), dtype)
@@ -228,7 +205,7 @@ def gru_backward(dhs, saved):
     fx = dxw.reshape(t_len * batch, 3 * hid)
     fh = dhw.reshape(t_len * batch, 3 * hid)
     h_prev_all = np.concatenate([h0[None], hs[:-1]]).reshape(t_len * batch, hid)
-    dw_ih = _mm(fx.T, x.reshape(t_len * batch, d))
-    dw_hh = _mm(fh.T, h_prev_all)
-    dx = _mm(fx, w_ih).reshape(t_len, batch, d)
+    dw_ih = products.matmul(fx.T, x.reshape(t_len * batch, d))
+    dw_hh = products.matmul(fh.T, h_prev_all)
+    dx = products.matmul(fx, w_ih).reshape(t_len, batch, d)
     return dx, dh_next, dw_ih, dw_hh, fx.sum(axis=0), fh.sum(axis=0)

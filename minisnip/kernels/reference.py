@@ -1,39 +1,166 @@
-"""Slow, obvious NumPy versions of every Numba kernel: the oracles the tests compare against.
+"""Slow, obvious NumPy versions of every kernel: the oracles the tests compare against.
 
-Each function here has the same signature and returns the same thing as the kernel of the
-same name in its ``kernels/<family>.py`` module. Clarity over speed: loops and ``einsum``
-where they say what the kernel computes.
+Every public function of a ``kernels/<family>.py`` module has a function here with the same
+name and the same parameters, returning the same thing (and writing the same output arrays,
+for the kernels that write into arrays they are given); ``tests/test_kernels.py`` fails for a
+kernel without its oracle. Each oracle is written from the definition of what its kernel
+computes, not from the kernel's code: loops over windows, ``einsum``, dense matrices where the
+kernel is sparse, the explicit Jacobian where the kernel has a fused formula, the documented
+algorithm where the kernel follows one (PyTorch's optimizers). Sums are taken in float64 and
+cast back to the kernel's output type. Parameters an oracle does not need (``products``, the
+matmul backend of a composite kernel; ``block``, a tiling choice) are accepted and ignored:
+they must not change the result.
+
+Nothing here imports minisnip outside ``kernels/``: the oracles that use the autodiff engine
+(the backward through time, differentiated op by op) live in ``tests/autodiff_oracles.py``.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .matmul import NR
 
-# --------------------------------------------------------------------- kernels/matmul.py
-def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """C[i, j] = sum_k A[i, k] B[k, j], accumulated in float64 then cast back."""
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"matmul oracle: shapes {a.shape} and {b.shape} do not fit")
+
+def _f64(a):
+    return np.asarray(a, dtype=np.float64)
+
+
+# ----------------------------------------------------------------- kernels/activations.py
+def sigmoid(v):
+    """1 / (1 + exp(-v)) as written (exp may overflow to inf for very negative v: the result
+    is then 0, as it should be)."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-_f64(v)))
+
+
+def sigmoid_array(x):
+    return sigmoid(x).astype(x.dtype)
+
+
+# ---------------------------------------------------------------------- kernels/matmul.py
+def _product_dtype(a, b):
     dtype = np.result_type(a.dtype, b.dtype)
-    return np.einsum("ik,kj->ij", a.astype(np.float64), b.astype(np.float64)).astype(dtype)
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-# ----------------------------------------------------------------------- kernels/conv.py
-def conv2d(x, weight, stride=1, padding=0):
-    """out[n, o, i, j] = sum_{c, a, b} x_pad[n, c, i*s + a, j*s + b] * weight[o, c, a, b]."""
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """C[i, j] = sum_k A[i, k] B[k, j], accumulated in float64, returned in the wider float
+    type of the two (float64 for anything else)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"matmul oracle: expected 2-D arrays, got shapes {a.shape} and {b.shape}")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul oracle: shapes {a.shape} and {b.shape} do not fit "
+                         f"(inner dimensions {a.shape[1]} != {b.shape[0]})")
+    return np.einsum("ik,kj->ij", _f64(a), _f64(b)).astype(_product_dtype(a, b))
+
+
+def pack_columns(b):
+    """B (K, N) as strips of NR columns, zero-padded on the right: out[s, k, j] = B[k, s*NR + j]."""
+    k, n = b.shape
+    out = np.zeros((-(-n // NR), k, NR), dtype=b.dtype)
+    for s in range(out.shape[0]):
+        width = min(NR, n - s * NR)
+        out[s, :, :width] = b[:, s * NR:s * NR + width]
+    return out
+
+
+def tiles(a, b_packed, n):
+    """A @ B, with B recovered from its strips (the first n columns)."""
+    b = np.concatenate(list(b_packed), axis=1)[:, :n]
+    return matmul(a, b).astype(a.dtype)
+
+
+def long_k(a, bt):
+    """A @ B from A (M, K) and B^T (N, K)."""
+    return matmul(a, bt.T).astype(a.dtype)
+
+
+def dot_tiles(a, bt, block):
+    """A @ B from A (M, K) and B^T (N, K); ``block`` only orders the work."""
+    return matmul(a, bt.T).astype(a.dtype)
+
+
+def transposed(x):
+    return np.array(x.T, order="C")
+
+
+def row_contiguous(x):
+    return np.ascontiguousarray(x)
+
+
+def dot_block(k: int, itemsize: int) -> int:
+    """The largest multiple of 4 rows, at most 64, whose k entries fit in 1 MB; at least 4."""
+    rows = 64
+    while rows > 4 and rows * k * itemsize > 2 ** 20:
+        rows -= 4
+    return rows
+
+
+class RightOperand:
+    """B, for many products ``a @ B``."""
+
+    def __init__(self, b):
+        self.b = b
+
+    def left_multiply(self, a):
+        return matmul(a, self.b)
+
+
+# ------------------------------------------------------------------------ kernels/conv.py
+def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """How many windows of ``kernel`` fit, stepping by ``stride``, in the padded size."""
+    count, start = 0, 0
+    while start + kernel <= size + 2 * padding:
+        count, start = count + 1, start + stride
+    return count
+
+
+def _padded(x, padding):
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+
+
+def im2col(x, kh, kw, stride, padding):
+    """cols[(c, a, b), (n, i, j)] = x_padded[n, c, i*stride + a, j*stride + b]."""
+    n, c, h, w = x.shape
+    oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
+    xp = _padded(x, padding)
+    patches = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            window = xp[:, :, a:a + stride * oh:stride, b:b + stride * ow:stride]
+            patches[:, a, b] = window.transpose(1, 0, 2, 3)
+    return patches.reshape(c * kh * kw, n * oh * ow)
+
+
+def col2im(cols, n, c, h, w, kh, kw, stride, padding):
+    """The adjoint of im2col: every entry of cols added back where im2col read it."""
+    oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
+    patches = _f64(cols).reshape(c, kh, kw, n, oh, ow)
+    xp = np.zeros((n, c, h + 2 * padding, w + 2 * padding))
+    for a in range(kh):
+        for b in range(kw):
+            xp[:, :, a:a + stride * oh:stride, b:b + stride * ow:stride] += \
+                patches[:, a, b].transpose(1, 0, 2, 3)
+    return xp[:, :, padding:padding + h, padding:padding + w].astype(cols.dtype)
+
+
+def conv2d_forward(x, weight, stride=1, padding=0, products=None):
+    """out[n, o, i, j] = sum_{c, a, b} x_pad[n, c, i*s + a, j*s + b] * weight[o, c, a, b];
+    returns (out, cols) as the kernel does, cols = im2col(x)."""
     n, c, h, w = x.shape
     oc, _, kh, kw = weight.shape
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
+    xp = _f64(_padded(x, padding))
     out = np.zeros((n, oc, oh, ow))
     for a in range(kh):
         for b in range(kw):
             patch = xp[:, :, a:a + stride * oh:stride, b:b + stride * ow:stride]
-            out += np.einsum("ncij,oc->noij", patch, weight[:, :, a, b].astype(np.float64))
-    return out.astype(x.dtype)
+            out += np.einsum("ncij,oc->noij", patch, _f64(weight[:, :, a, b]))
+    return out.astype(_product_dtype(x, weight)), im2col(x, kh, kw, stride, padding)
 
 
-def conv2d_input_grad(grad_out, weight, input_shape, stride=1, padding=0):
+def conv2d_input_grad(grad_out, weight, input_shape, stride=1, padding=0, products=None):
+    """dL/dx: every output's gradient times the weight, added back at the input it read."""
     n, c, h, w = input_shape
     _, _, kh, kw = weight.shape
     _, _, oh, ow = grad_out.shape
@@ -41,146 +168,328 @@ def conv2d_input_grad(grad_out, weight, input_shape, stride=1, padding=0):
     for a in range(kh):
         for b in range(kw):
             gp[:, :, a:a + stride * oh:stride, b:b + stride * ow:stride] += np.einsum(
-                "noij,oc->ncij", grad_out.astype(np.float64), weight[:, :, a, b].astype(np.float64))
-    return gp[:, :, padding:padding + h, padding:padding + w].astype(grad_out.dtype)
+                "noij,oc->ncij", _f64(grad_out), _f64(weight[:, :, a, b]))
+    return gp[:, :, padding:padding + h, padding:padding + w].astype(
+        _product_dtype(grad_out, weight))
 
 
-def conv2d_weight_grad(grad_out, x, weight_shape, stride=1, padding=0):
+def conv2d_weight_grad(grad_out, cols, weight_shape, products=None):
+    """dL/dW[o, c, a, b] = sum_{n, i, j} dL/dout[n, o, i, j] * x_pad[n, c, i*s + a, j*s + b],
+    the input patches read from cols (cols[(c, a, b), (n, i, j)])."""
     oc, c, kh, kw = weight_shape
-    _, _, oh, ow = grad_out.shape
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    gw = np.zeros(weight_shape)
-    for a in range(kh):
-        for b in range(kw):
-            patch = xp[:, :, a:a + stride * oh:stride, b:b + stride * ow:stride]
-            gw[:, :, a, b] = np.einsum("noij,ncij->oc", grad_out.astype(np.float64), patch)
-    return gw.astype(grad_out.dtype)
+    n, _, oh, ow = grad_out.shape
+    patches = _f64(cols).reshape(c, kh, kw, n, oh, ow)
+    return np.einsum("noij,cabnij->ocab", _f64(grad_out), patches).astype(
+        _product_dtype(grad_out, cols))
 
 
-# ----------------------------------------------------------------------- kernels/pool.py
-def _windows(x, kh, kw, stride):
+# ------------------------------------------------------------------------ kernels/pool.py
+def _window(x, b, ch, i, j, kh, kw, stride):
+    """The values of one window in row-major order and their flat indices in the H*W plane."""
+    w = x.shape[3]
+    rows = np.repeat(np.arange(i * stride, i * stride + kh), kw)
+    cols = np.tile(np.arange(j * stride, j * stride + kw), kh)
+    return x[b, ch, rows, cols], rows * w + cols
+
+
+def max_pool2d_forward(x, kh, kw, stride):
+    """(values, flat indices) of each window's maximum, by PyTorch's rule: the window's last
+    NaN if it has one, else its first maximum in row-major order."""
     n, c, h, w = x.shape
     oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
-    win = np.empty((n, c, oh, ow, kh * kw), dtype=x.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            win[..., a * kw + b] = x[:, :, a:a + stride * oh:stride, b:b + stride * ow:stride]
-    return win
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    where = np.empty((n, c, oh, ow), dtype=np.int64)
+    for b, ch, i, j in np.ndindex(n, c, oh, ow):
+        values, flat = _window(x, b, ch, i, j, kh, kw, stride)
+        nans = np.flatnonzero(np.isnan(values))
+        pick = nans[-1] if nans.size else np.argmax(values)  # argmax: the first maximum
+        out[b, ch, i, j], where[b, ch, i, j] = values[pick], flat[pick]
+    return out, where
 
 
-def max_pool2d(x, kh, kw, stride):
-    return _windows(x, kh, kw, stride).max(axis=-1)
+def max_pool2d_backward(grad_out, argmax, h, w):
+    """Each window's gradient added at its maximum (windows may share one)."""
+    n, c = grad_out.shape[:2]
+    grad = np.zeros((n, c, h * w))
+    for b, ch in np.ndindex(n, c):
+        np.add.at(grad[b, ch], argmax[b, ch].ravel(), _f64(grad_out[b, ch]).ravel())
+    return grad.reshape(n, c, h, w).astype(grad_out.dtype)
 
 
-def max_pool2d_backward(grad_out, x, kh, kw, stride):
-    """Each window's gradient goes to its first maximum (row-major), summed where windows
-    overlap."""
+def avg_pool2d_forward(x, kh, kw, stride):
     n, c, h, w = x.shape
-    first = _windows(x, kh, kw, stride).argmax(axis=-1)  # argmax returns the first maximum
-    _, _, oh, ow = first.shape
-    grad = np.zeros(x.shape, dtype=np.float64)
-    rows = np.arange(oh)[:, None] * stride + first // kw
-    cols = np.arange(ow)[None, :] * stride + first % kw
-    nn, cc = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
-    np.add.at(grad, (nn[:, :, None, None], cc[:, :, None, None], rows, cols), grad_out)
-    return grad.astype(grad_out.dtype)
+    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
+    out = np.empty((n, c, oh, ow))
+    for b, ch, i, j in np.ndindex(n, c, oh, ow):
+        out[b, ch, i, j] = _f64(_window(x, b, ch, i, j, kh, kw, stride)[0]).mean()
+    return out.astype(x.dtype)
 
 
-def avg_pool2d(x, kh, kw, stride):
-    return _windows(x, kh, kw, stride).mean(axis=-1).astype(x.dtype)
+def avg_pool2d_backward(grad_out, kh, kw, stride, h, w):
+    """Each window's gradient spread evenly over its kh*kw cells."""
+    n, c, oh, ow = grad_out.shape
+    grad = np.zeros((n, c, h * w))
+    for b, ch, i, j in np.ndindex(n, c, oh, ow):
+        _, flat = _window(np.empty((n, c, h, w)), b, ch, i, j, kh, kw, stride)
+        grad[b, ch, flat] += grad_out[b, ch, i, j] / (kh * kw)
+    return grad.reshape(n, c, h, w).astype(grad_out.dtype)
 
 
-# ------------------------------------------------------------------ kernels/batchnorm.py
-def batch_norm_train(x, gamma, beta, eps):
-    """(y, mean, biased var) with statistics over (N, H, W)."""
-    x64 = x.astype(np.float64)
+# ------------------------------------------------------------------- kernels/batchnorm.py
+def batch_norm_train_forward(x, gamma, beta, eps):
+    """(y, xhat, mean, biased var, 1 / sqrt(var + eps)), statistics over (N, H, W)."""
+    x64 = _f64(x)
     mean = x64.mean(axis=(0, 2, 3))
     var = x64.var(axis=(0, 2, 3))
-    xhat = (x64 - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + eps)
-    y = gamma[None, :, None, None] * xhat + beta[None, :, None, None]
-    return y.astype(x.dtype), mean, var
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x64 - mean[None, :, None, None]) * inv_std[None, :, None, None]
+    y = _f64(gamma)[None, :, None, None] * xhat + _f64(beta)[None, :, None, None]
+    return y.astype(x.dtype), xhat.astype(x.dtype), mean, var, inv_std
 
 
-# ------------------------------------------------------------------ kernels/recurrent.py
-def _sig(v):
-    return 1.0 / (1.0 + np.exp(-v))
+def batch_norm_eval_forward(x, gamma, beta, running_mean, running_var, eps):
+    """y = gamma (x - running_mean) / sqrt(running_var + eps) + beta."""
+    def per_channel(v):
+        return _f64(v)[None, :, None, None]
+    y = (per_channel(gamma) * (_f64(x) - per_channel(running_mean))
+         / np.sqrt(per_channel(running_var) + eps) + per_channel(beta))
+    return y.astype(x.dtype)
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    """The LSTM equations one step at a time; returns hs (T, B, H)."""
-    h, c, hs = h0.astype(np.float64), c0.astype(np.float64), []
-    for xt in x.astype(np.float64):
-        i, f, g, o = np.split(xt @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=1)
-        c = _sig(f) * c + _sig(i) * np.tanh(g)
-        h = _sig(o) * np.tanh(c)
-        hs.append(h)
-    return np.stack(hs).astype(x.dtype)
+def batch_norm_train_backward(grad, xhat, gamma, inv_std):
+    """(dx, dgamma, dbeta) through the explicit Jacobian of each channel's normalization: with
+    M = N*H*W values, d xhat_p / d x_q = inv_std (delta_pq - 1/M - xhat_p xhat_q / M), and
+    dx = gamma J^T dy. O(M^2) memory per channel: for the tests' small batches."""
+    n, c, h, w = grad.shape
+    m = n * h * w
+    dx = np.empty((n, c, h, w))
+    dgamma, dbeta = np.empty(c), np.empty(c)
+    for ch in range(c):
+        dy = _f64(grad[:, ch]).ravel()
+        xh = _f64(xhat[:, ch]).ravel()
+        jacobian = inv_std[ch] * (np.eye(m) - 1.0 / m - np.outer(xh, xh) / m)
+        dx[:, ch] = (gamma[ch] * jacobian.T @ dy).reshape(n, h, w)
+        dgamma[ch], dbeta[ch] = dy @ xh, dy.sum()
+    return dx.astype(grad.dtype), dgamma, dbeta
 
 
-def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
-    """The GRU equations one step at a time (PyTorch's placement of b_hn); hs (T, B, H)."""
-    h, hs = h0.astype(np.float64), []
-    for xt in x.astype(np.float64):
-        xr, xz, xn = np.split(xt @ w_ih.T + b_ih, 3, axis=1)
-        hr, hz, hn = np.split(h @ w_hh.T + b_hh, 3, axis=1)
-        r, z = _sig(xr + hr), _sig(xz + hz)
-        n = np.tanh(xn + r * hn)
-        h = (1 - z) * n + z * h
-        hs.append(h)
-    return np.stack(hs).astype(x.dtype)
+# ------------------------------------------------------------------- kernels/recurrent.py
+def _split(a, parts):
+    return np.split(_f64(a), parts, axis=-1)
 
 
-def recurrent_backward_by_autodiff(kind, dhs, *inputs):
-    """The oracle for the hand-written backward through time: the same equations written
-    with minisnip's elementary ops, differentiated by the engine (itself gradient-checked)."""
-    from ..tensor import Tensor
-    from ..ops import cat, stack
-    ts = [Tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in inputs]
-    if kind == "lstm":
-        x, h, c, w_ih, w_hh, b_ih, b_hh = ts
-    else:
-        x, h, w_ih, w_hh, b_ih, b_hh = ts
+def lstm_cell_forward(pre, c_prev, gates, c_out, h_out):
+    """i, f, g, o = s(pre_i), s(pre_f), tanh(pre_g), s(pre_o); c = f c_prev + i g;
+    h = o tanh(c). Written into gates, c_out, h_out."""
+    pi, pf, pg, po = _split(pre, 4)
+    i, f, g, o = sigmoid(pi), sigmoid(pf), np.tanh(pg), sigmoid(po)
+    c = f * _f64(c_prev) + i * g
+    gates[...] = np.concatenate([i, f, g, o], axis=1)
+    c_out[...] = c
+    h_out[...] = o * np.tanh(c)
+
+
+def lstm_cell_backward(dh, dc_next, gates, c, c_prev, dpre, dc_prev):
+    """The chain rule through one step, one named derivative at a time, into dpre, dc_prev."""
+    i, f, g, o = _split(gates, 4)
+    tanh_c = np.tanh(_f64(c))
+    d_o = _f64(dh) * tanh_c                                        # h = o tanh(c)
+    d_c = _f64(dh) * o * (1 - tanh_c ** 2) + _f64(dc_next)         # ... and from step t+1
+    d_i, d_f, d_g = d_c * g, d_c * _f64(c_prev), d_c * i           # c = f c_prev + i g
+    # s'(v) = s (1 - s) for the sigmoid gates, tanh' = 1 - tanh^2 for g
+    dpre[...] = np.concatenate([d_i * i * (1 - i), d_f * f * (1 - f), d_g * (1 - g ** 2),
+                                d_o * o * (1 - o)], axis=1)
+    dc_prev[...] = d_c * f
+
+
+def gru_cell_forward(xw, hw, h_prev, gates, h_out):
+    """r = s(xr + hr), z = s(xz + hz), n = tanh(xn + r hn), h = (1 - z) n + z h_prev."""
+    xr, xz, xn = _split(xw, 3)
+    hr, hz, hn = _split(hw, 3)
+    r, z = sigmoid(xr + hr), sigmoid(xz + hz)
+    n = np.tanh(xn + r * hn)
+    gates[...] = np.concatenate([r, z, n], axis=1)
+    h_out[...] = (1 - z) * n + z * _f64(h_prev)
+
+
+def gru_cell_backward(dh, gates, hw, h_prev, dxw, dhw, dh_direct):
+    """The chain rule through one step into dxw, dhw and the part of dL/dh_prev through z."""
+    r, z, n = _split(gates, 3)
+    hn = _split(hw, 3)[2]
+    dh = _f64(dh)
+    d_n, d_z = dh * (1 - z), dh * (_f64(h_prev) - n)                 # h = (1 - z) n + z h_prev
+    d_npre = d_n * (1 - n ** 2)                                      # n = tanh(xn + r hn)
+    d_rpre = d_npre * hn * r * (1 - r)
+    d_zpre = d_z * z * (1 - z)
+    dxw[...] = np.concatenate([d_rpre, d_zpre, d_npre], axis=1)
+    dhw[...] = np.concatenate([d_rpre, d_zpre, d_npre * r], axis=1)
+    dh_direct[...] = dh * z
+
+
+def _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """hs, cs, gates of every step, in float64."""
+    t_len, batch, _ = x.shape
     hid = w_hh.shape[1]
-    outs = []
-    for t in range(x.shape[0]):
-        xt = x[t]
-        if kind == "lstm":
-            pre = xt @ w_ih.T + b_ih + h @ w_hh.T + b_hh
-            i, f = pre[:, :hid].sigmoid(), pre[:, hid:2 * hid].sigmoid()
-            g, o = pre[:, 2 * hid:3 * hid].tanh(), pre[:, 3 * hid:].sigmoid()
-            c = f * c + i * g
-            h = o * c.tanh()
-        else:
-            xw, hw = xt @ w_ih.T + b_ih, h @ w_hh.T + b_hh
-            r = (xw[:, :hid] + hw[:, :hid]).sigmoid()
-            z = (xw[:, hid:2 * hid] + hw[:, hid:2 * hid]).sigmoid()
-            n = (xw[:, 2 * hid:] + r * hw[:, 2 * hid:]).tanh()
-            h = (1 - z) * n + z * h
-        outs.append(h)
-    (stack(outs, 0) * Tensor(np.asarray(dhs, np.float64))).sum().backward()
-    return tuple(t.grad for t in ts)
+    h, c = _f64(h0), _f64(c0)
+    hs, cs, gates = (np.empty((t_len, batch, k * hid)) for k in (1, 1, 4))
+    for t in range(t_len):
+        pre = _f64(x[t]) @ _f64(w_ih).T + _f64(b_ih) + h @ _f64(w_hh).T + _f64(b_hh)
+        lstm_cell_forward(pre, c, gates[t], cs[t], hs[t])
+        h, c = hs[t], cs[t]
+    return hs, cs, gates
 
 
-# ---------------------------------------------------------------------- kernels/optim.py
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, products=None):
+    """The LSTM equations one step at a time; (hs, saved) with saved = the seven inputs, hs,
+    cs, gates, as the kernel returns them."""
+    hs, cs, gates = (a.astype(x.dtype) for a in _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh))
+    return hs, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates)
+
+
+def lstm_backward(dhs, saved, products=None):
+    """Backpropagation through time from the inputs in ``saved`` alone (the forward is
+    recomputed in float64): (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh)."""
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = saved[:7]
+    hs, cs, gates = _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    t_len, batch, _ = x.shape
+    hid = w_hh.shape[1]
+    dx = np.empty(x.shape)
+    dw_ih, dw_hh, db = np.zeros(w_ih.shape), np.zeros(w_hh.shape), np.zeros(4 * hid)
+    dh_next, dc_next = np.zeros((batch, hid)), np.zeros((batch, hid))
+    for t in reversed(range(t_len)):
+        h_prev = hs[t - 1] if t else _f64(h0)
+        c_prev = cs[t - 1] if t else _f64(c0)
+        dpre, dc_prev = np.empty((batch, 4 * hid)), np.empty((batch, hid))
+        lstm_cell_backward(_f64(dhs[t]) + dh_next, dc_next, gates[t], cs[t], c_prev, dpre, dc_prev)
+        dx[t] = dpre @ _f64(w_ih)
+        dw_ih += dpre.T @ _f64(x[t])
+        dw_hh += dpre.T @ h_prev
+        db += dpre.sum(axis=0)
+        dh_next, dc_next = dpre @ _f64(w_hh), dc_prev
+    return tuple(a.astype(x.dtype) for a in (dx, dh_next, dc_next, dw_ih, dw_hh, db, db))
+
+
+def _gru_steps(x, h0, w_ih, w_hh, b_ih, b_hh):
+    """hs, gates, hw = h W_hh^T + b_hh of every step, in float64."""
+    t_len, batch, _ = x.shape
+    hid = w_hh.shape[1]
+    h = _f64(h0)
+    hs, gates, hws = (np.empty((t_len, batch, k * hid)) for k in (1, 3, 3))
+    for t in range(t_len):
+        xw = _f64(x[t]) @ _f64(w_ih).T + _f64(b_ih)
+        hws[t] = h @ _f64(w_hh).T + _f64(b_hh)
+        gru_cell_forward(xw, hws[t], h, gates[t], hs[t])
+        h = hs[t]
+    return hs, gates, hws
+
+
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, products=None):
+    """The GRU equations one step at a time (PyTorch's placement of b_hn); (hs, saved) with
+    saved = the six inputs, hs, gates, hw, as the kernel returns them."""
+    hs, gates, hws = (a.astype(x.dtype) for a in _gru_steps(x, h0, w_ih, w_hh, b_ih, b_hh))
+    return hs, (x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hws)
+
+
+def gru_backward(dhs, saved, products=None):
+    """Backpropagation through time from the inputs in ``saved`` alone:
+    (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
+    x, h0, w_ih, w_hh, b_ih, b_hh = saved[:6]
+    hs, gates, hws = _gru_steps(x, h0, w_ih, w_hh, b_ih, b_hh)
+    t_len, batch, _ = x.shape
+    hid = w_hh.shape[1]
+    dx = np.empty(x.shape)
+    dw_ih, dw_hh = np.zeros(w_ih.shape), np.zeros(w_hh.shape)
+    db_ih, db_hh = np.zeros(3 * hid), np.zeros(3 * hid)
+    dh_next = np.zeros((batch, hid))
+    for t in reversed(range(t_len)):
+        h_prev = hs[t - 1] if t else _f64(h0)
+        dxw, dhw, dh_direct = (np.empty((batch, k * hid)) for k in (3, 3, 1))
+        gru_cell_backward(_f64(dhs[t]) + dh_next, gates[t], hws[t], h_prev, dxw, dhw, dh_direct)
+        dx[t] = dxw @ _f64(w_ih)
+        dw_ih += dxw.T @ _f64(x[t])
+        dw_hh += dhw.T @ h_prev
+        db_ih += dxw.sum(axis=0)
+        db_hh += dhw.sum(axis=0)
+        dh_next = dh_direct + dhw @ _f64(w_hh)
+    return tuple(a.astype(x.dtype) for a in (dx, dh_next, dw_ih, dw_hh, db_ih, db_hh))
+
+
+# ----------------------------------------------------------------------- kernels/optim.py
 def sgd_step(w, g, buf, mask, lr, momentum, dampening, weight_decay, nesterov, first):
-    """The SGD update written with array operations (in place on w and buf)."""
-    c = mask if mask.size else np.ones_like(w)
-    d = g * c + weight_decay * w
-    if momentum:
-        buf[...] = d if first else momentum * buf + (1 - dampening) * d
-        d = d + momentum * buf if nesterov else buf
-    w[...] = (w - lr * d) * c
+    """torch.optim.SGD's documented algorithm, one line per line of its pseudo-code, on the
+    kept entries; pruned entries (mask 0) end with weight and buffer 0. In place on w, buf."""
+    kept = mask != 0 if mask.size else np.ones(w.shape, dtype=bool)
+    g_t = g + weight_decay * w if weight_decay != 0 else g
+    if momentum != 0:
+        b_t = g_t if first else momentum * buf + (1 - dampening) * g_t
+        g_t = g_t + momentum * b_t if nesterov else b_t
+        buf[...] = np.where(kept, b_t, 0)
+    w[...] = np.where(kept, w - lr * g_t, 0)
 
 
 def adam_step(w, g, m, v, mask, lr, beta1, beta2, eps, weight_decay, step):
-    c = mask if mask.size else np.ones_like(w)
-    d = g * c + weight_decay * w
-    m[...] = beta1 * m + (1 - beta1) * d
-    v[...] = beta2 * v + (1 - beta2) * d * d
-    w[...] = (w - lr / (1 - beta1 ** step) * m / (np.sqrt(v / (1 - beta2 ** step)) + eps)) * c
+    """torch.optim.Adam's documented algorithm (amsgrad off, L2 weight decay) on the kept
+    entries; pruned entries end with weight and both moments 0. In place on w, m, v."""
+    kept = mask != 0 if mask.size else np.ones(w.shape, dtype=bool)
+    g_t = g + weight_decay * w if weight_decay != 0 else g
+    m_t = beta1 * m + (1 - beta1) * g_t
+    v_t = beta2 * v + (1 - beta2) * g_t ** 2
+    m_hat = m_t / (1 - beta1 ** step)
+    v_hat = v_t / (1 - beta2 ** step)
+    m[...] = np.where(kept, m_t, 0)
+    v[...] = np.where(kept, v_t, 0)
+    w[...] = np.where(kept, w - lr * m_hat / (np.sqrt(v_hat) + eps), 0)
 
 
-# --------------------------------------------------------------------- kernels/sparse.py
-def sparse_linear(x, weight, mask):
-    """The sparse layer is the dense one with the mask applied: x (c * W)^T."""
-    return x @ (mask * weight).T
+# ---------------------------------------------------------------------- kernels/sparse.py
+def pattern_from_mask(mask):
+    """(row_ptr, row_cols, col_ptr, col_rows, col_pos) by walking the mask: row by row for
+    the CSR order, column by column for the CSC order, col_pos pointing into the CSR order."""
+    out_features, in_features = mask.shape
+    row_ptr, row_cols, position = [0], [], {}
+    for o in range(out_features):
+        for i in range(in_features):
+            if mask[o, i]:
+                position[o, i] = len(row_cols)
+                row_cols.append(i)
+        row_ptr.append(len(row_cols))
+    col_ptr, col_rows, col_pos = [0], [], []
+    for i in range(in_features):
+        for o in range(out_features):
+            if mask[o, i]:
+                col_rows.append(o)
+                col_pos.append(position[o, i])
+        col_ptr.append(len(col_rows))
+    return tuple(np.array(a, dtype=np.int64) for a in (row_ptr, row_cols, col_ptr, col_rows,
+                                                        col_pos))
+
+
+def _rows_of(ptr):
+    """The row (or column) of every stored entry of a CSR (or CSC) pointer array."""
+    return np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+
+
+def gather(weight, row_ptr, row_cols):
+    """The kept weights in CSR order."""
+    return weight[_rows_of(row_ptr), row_cols]
+
+
+def forward_t(x_t, values, row_ptr, row_cols):
+    """y^T = W x^T with W the dense matrix holding ``values`` at the pattern."""
+    dense = np.zeros((len(row_ptr) - 1, x_t.shape[0]))
+    dense[_rows_of(row_ptr), row_cols] = values
+    return (dense @ _f64(x_t)).astype(x_t.dtype)
+
+
+def input_grad_t(g_t, values, col_ptr, col_rows, col_pos):
+    """dx^T = W^T g^T with W dense, built from the CSC side of the pattern."""
+    dense = np.zeros((g_t.shape[0], len(col_ptr) - 1))
+    dense[col_rows, _rows_of(col_ptr)] = values[col_pos]
+    return (dense.T @ _f64(g_t)).astype(g_t.dtype)
+
+
+def weight_grad(g_t, x_t, row_ptr, row_cols, out_features, in_features):
+    """The dense weight gradient g^T x, kept only at the pattern (0 elsewhere)."""
+    kept = np.zeros((out_features, in_features), dtype=bool)
+    kept[_rows_of(row_ptr), row_cols] = True
+    return np.where(kept, _f64(g_t) @ _f64(x_t).T, 0).astype(g_t.dtype)

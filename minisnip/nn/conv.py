@@ -4,12 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..ops.conv import pair
 from ..tensor import Tensor
 from .module import Module, Parameter
-
-
-def _pair(v):
-    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
 
 
 class Conv2d(Module):
@@ -18,7 +15,7 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  dtype=np.float32):
         super().__init__()
-        kh, kw = _pair(kernel_size)
+        kh, kw = pair(kernel_size, "Conv2d kernel_size")
         if min(in_channels, out_channels, kh, kw) < 1:
             raise ValueError(f"Conv2d: channels and kernel size must be >= 1, got "
                              f"{in_channels}, {out_channels}, {(kh, kw)}")
@@ -74,7 +71,8 @@ class AdaptiveAvgPool2d(Module):
 
 class BatchNorm2d(Module):
     """PyTorch's BatchNorm2d: weight (gamma, 1s), bias (beta, 0s), running_mean, running_var,
-    num_batches_tracked. ``_init_exempt``: ``nn.init.initialize`` leaves gamma and beta alone."""
+    num_batches_tracked. ``momentum=None`` keeps a cumulative average, as PyTorch does.
+    ``_init_exempt``: ``nn.init.initialize`` leaves gamma and beta alone."""
 
     _init_exempt = True
 
@@ -88,10 +86,13 @@ class BatchNorm2d(Module):
         self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
 
     def forward(self, x):
+        momentum = self.momentum
         if self.training:
             self.num_batches_tracked.data += 1
+            if momentum is None:   # PyTorch: a cumulative average of every batch's statistics
+                momentum = 1.0 / float(self.num_batches_tracked.data)
         return F.batch_norm(x, self.running_mean.data, self.running_var.data, self.weight,
-                            self.bias, self.training, self.momentum, self.eps)
+                            self.bias, self.training, momentum, self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

@@ -134,23 +134,39 @@ class Module:
         return int(sum(p.data.size for p in self.parameters()))
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Parameters and buffers as NumPy arrays (copies), named and laid out as in PyTorch."""
+    def state_dict(self, masks: bool = True) -> "OrderedDict[str, np.ndarray]":
+        """Parameters and buffers as NumPy arrays (copies), named and laid out as in PyTorch.
+
+        With ``masks=True`` every mask is included beside its weight as ``weight_mask`` (the
+        name ``torch.nn.utils.prune`` uses). ``masks=False`` leaves them out: pruned weights
+        are 0 already, so this is the state dict of the same network without masks, which a
+        PyTorch module of the same layout loads with ``strict=True``."""
+        mask_names = {id(c) for _, _, c in self.named_masks()}
         state = OrderedDict()
         for name, module in self.named_modules():
             dot = f"{name}." if name else ""
             for pname, param in module._parameters.items():
                 if param is not None:
-                    state[dot + pname] = param.data.copy()
+                    value = param.data if param.mask is None else param.data * param.mask.data
+                    state[dot + pname] = value.copy()
             for bname, buf in module._buffers.items():
-                if buf is not None:
+                if buf is not None and (masks or id(buf) not in mask_names):
                     state[dot + bname] = buf.data.copy()
         return state
 
     def load_state_dict(self, state, strict: bool = True) -> None:
-        """Copy arrays into parameters and buffers; nothing is changed unless all of it fits."""
+        """Copy arrays into parameters and buffers; nothing is changed unless all of it fits.
+
+        Accepted as PyTorch writes them: a state dict without masks (every mask it lacks is
+        set to ones: a dense network), and one from ``torch.nn.utils.prune`` (``weight_orig``
+        and ``weight_mask`` instead of ``weight``: the weight becomes ``weight_orig *
+        weight_mask``, so that a pruned weight is 0 here as everywhere in minisnip).
+        ``strict``: unknown keys, or missing keys other than masks, are an error.
+        """
+        state = _from_torch_prune(state)
         own = self.state_dict()
-        missing = [k for k in own if k not in state]
+        mask_keys = {f"{n}_mask" for n, _, _ in self.named_masks()}
+        missing = [k for k in own if k not in state and k not in mask_keys]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
@@ -160,10 +176,14 @@ class Module:
                                  f"state dict but {own[key].shape} in the model")
         targets = dict(self.named_parameters())
         targets.update(dict(self.named_buffers()))
+        for key in mask_keys - set(state):
+            write(targets[key], 1)
         for key, value in state.items():
             if key in targets:
                 target = targets[key]
                 write(target, np.asarray(value, dtype=target.data.dtype))
+        for _, w, c in self.named_masks():
+            w.data *= c.data
 
     # ------------------------------------------------------------------- mode
     def train(self, mode: bool = True) -> "Module":
@@ -196,3 +216,18 @@ class Module:
             child = repr(module).replace("\n", "\n  ")
             lines.append(f"  ({name}): {child}")
         return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
+
+
+def _from_torch_prune(state) -> dict:
+    """``{"fc.weight_orig": w, "fc.weight_mask": c}`` (torch.nn.utils.prune's layout) ->
+    ``{"fc.weight": w * c, "fc.weight_mask": c}``; other state dicts unchanged."""
+    state = dict(state)
+    for key in [k for k in state if k.endswith("_orig")]:
+        base = key[:-len("_orig")]
+        if base in state:
+            raise KeyError(f"load_state_dict: both {base!r} and {key!r} given")
+        orig = np.asarray(state.pop(key))
+        mask = state.get(f"{base}_mask")
+        state[base] = orig if mask is None else orig * np.asarray(mask, dtype=orig.dtype)
+    return state
+

@@ -7,6 +7,8 @@ from ..autograd import Function
 from ..kernels import batchnorm as bn_kernel
 from ..kernels import conv as conv_kernel
 from ..kernels import pool as pool_kernel
+from ..tensor import raw
+from .linalg import products
 
 
 class Conv2d(Function):
@@ -14,7 +16,7 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
-        out, cols = conv_kernel.conv2d_forward(x, weight, stride, padding)
+        out, cols = conv_kernel.conv2d_forward(x, weight, stride, padding, products())
         if bias is not None:
             out += bias[None, :, None, None]
         ctx.save_for_backward(cols, weight)
@@ -26,8 +28,9 @@ class Conv2d(Function):
         cols, weight = ctx.saved
         needs = ctx.needs_input_grad
         gx = conv_kernel.conv2d_input_grad(grad, weight, ctx.input_shape, ctx.stride,
-                                           ctx.padding) if needs[0] else None
-        gw = conv_kernel.conv2d_weight_grad(grad, cols, weight.shape) if needs[1] else None
+                                           ctx.padding, products()) if needs[0] else None
+        gw = conv_kernel.conv2d_weight_grad(grad, cols, weight.shape,
+                                            products()) if needs[1] else None
         gb = grad.sum(axis=(0, 2, 3)) if needs[2] else None
         return gx, gw, gb, None, None
 
@@ -95,15 +98,19 @@ class BatchNorm2d(Function):
             gamma, running_var, eps = ctx.saved
             inv = 1.0 / np.sqrt(running_var + eps)
             xhat = (ctx.x - ctx.shift[None, :, None, None]) * inv[None, :, None, None]
-            dx = grad * (gamma * inv)[None, :, None, None] if ctx.needs_input_grad[0] else None
-            return dx, (grad * xhat).sum(axis=(0, 2, 3)), grad.sum(axis=(0, 2, 3))
+            dx = ((grad * (gamma * inv)[None, :, None, None]).astype(grad.dtype, copy=False)
+                  if ctx.needs_input_grad[0] else None)
+            # running statistics of another dtype than x must not change the gradients' dtype
+            return (dx, (grad * xhat).sum(axis=(0, 2, 3)).astype(gamma.dtype, copy=False),
+                    grad.sum(axis=(0, 2, 3)).astype(gamma.dtype, copy=False))
         xhat, gamma, inv_std = ctx.saved
         dx, dgamma, dbeta = bn_kernel.batch_norm_train_backward(grad, xhat, gamma, inv_std)
         return dx, dgamma.astype(gamma.dtype), dbeta.astype(gamma.dtype)
 
 
-# ----------------------------------------------------------------------- functions
-def _pair(v, name):
+# ------------------------------------------------------------ the functions: checks, then apply
+def pair(v, name):
+    """An int or a pair of ints (height, width), as PyTorch's kernel sizes and strides."""
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
             raise ValueError(f"{name}: expected an int or a pair, got {v}")
@@ -111,20 +118,16 @@ def _pair(v, name):
     return int(v), int(v)
 
 
-def _raw(x):
-    return getattr(x, "data", x)
-
-
 def conv2d(x, weight, bias=None, stride=1, padding=0):
     """2-D convolution of x (N, C, H, W) with weight (OC, C, KH, KW), as ``torch.conv2d``."""
-    sx, sw = _raw(x).shape, _raw(weight).shape
+    sx, sw = raw(x).shape, raw(weight).shape
     if len(sx) != 4 or len(sw) != 4:
         raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (OC, C, KH, KW), got "
                          f"{sx} and {sw}")
     if sx[1] != sw[1]:
         raise ValueError(f"conv2d: input {sx} has {sx[1]} channels, weight {sw} expects {sw[1]}")
     if isinstance(stride, (tuple, list)) or isinstance(padding, (tuple, list)):
-        s, p = _pair(stride, "conv2d stride"), _pair(padding, "conv2d padding")
+        s, p = pair(stride, "conv2d stride"), pair(padding, "conv2d padding")
         if s[0] != s[1] or p[0] != p[1]:
             raise ValueError("conv2d: only equal strides/paddings in H and W are supported")
         stride, padding = s[0], p[0]
@@ -133,13 +136,13 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     if sx[2] + 2 * padding < sw[2] or sx[3] + 2 * padding < sw[3]:
         raise ValueError(f"conv2d: kernel {sw[2:]} is larger than the padded input "
                          f"{(sx[2] + 2 * padding, sx[3] + 2 * padding)}")
-    if bias is not None and _raw(bias).shape != (sw[0],):
-        raise ValueError(f"conv2d: bias of shape {_raw(bias).shape}, expected ({sw[0]},)")
+    if bias is not None and raw(bias).shape != (sw[0],):
+        raise ValueError(f"conv2d: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
     return Conv2d.apply(x, weight, bias, int(stride), int(padding))
 
 
 def _check_pool(name, x, kh, kw):
-    s = _raw(x).shape
+    s = raw(x).shape
     if len(s) != 4:
         raise ValueError(f"{name}: expected input (N, C, H, W), got {s}")
     if s[2] < kh or s[3] < kw:
@@ -147,14 +150,14 @@ def _check_pool(name, x, kh, kw):
 
 
 def max_pool2d(x, kernel_size, stride=None):
-    kh, kw = _pair(kernel_size, "max_pool2d kernel_size")
+    kh, kw = pair(kernel_size, "max_pool2d kernel_size")
     stride = kh if stride is None else int(stride)
     _check_pool("max_pool2d", x, kh, kw)
     return MaxPool2d.apply(x, kh, kw, stride)
 
 
 def avg_pool2d(x, kernel_size, stride=None):
-    kh, kw = _pair(kernel_size, "avg_pool2d kernel_size")
+    kh, kw = pair(kernel_size, "avg_pool2d kernel_size")
     stride = kh if stride is None else int(stride)
     _check_pool("avg_pool2d", x, kh, kw)
     return AvgPool2d.apply(x, kh, kw, stride)
@@ -162,23 +165,23 @@ def avg_pool2d(x, kernel_size, stride=None):
 
 def global_avg_pool2d(x):
     """(N, C, H, W) -> (N, C): the mean over each channel's plane."""
-    if _raw(x).ndim != 4:
-        raise ValueError(f"global_avg_pool2d: expected (N, C, H, W), got {_raw(x).shape}")
+    if raw(x).ndim != 4:
+        raise ValueError(f"global_avg_pool2d: expected (N, C, H, W), got {raw(x).shape}")
     return x.mean(dim=(2, 3))
 
 
 def adaptive_avg_pool2d(x, output_size):
-    if _pair(output_size, "adaptive_avg_pool2d") != (1, 1):
+    if pair(output_size, "adaptive_avg_pool2d") != (1, 1):
         raise ValueError("adaptive_avg_pool2d: only output_size 1 (global pooling) is supported")
-    return global_avg_pool2d(x).reshape(_raw(x).shape[0], _raw(x).shape[1], 1, 1)
+    return global_avg_pool2d(x).reshape(raw(x).shape[0], raw(x).shape[1], 1, 1)
 
 
 def batch_norm(x, running_mean, running_var, weight, bias, training, momentum=0.1, eps=1e-5):
-    s = _raw(x).shape
+    s = raw(x).shape
     if len(s) != 4:
         raise ValueError(f"batch_norm: expected input (N, C, H, W), got {s}")
-    if _raw(weight).shape != (s[1],):
-        raise ValueError(f"batch_norm: weight of shape {_raw(weight).shape} for {s[1]} channels")
+    if raw(weight).shape != (s[1],):
+        raise ValueError(f"batch_norm: weight of shape {raw(weight).shape} for {s[1]} channels")
     if training and s[0] * s[2] * s[3] < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got "
                          f"input of shape {s}")

@@ -1,14 +1,18 @@
 """Elementwise ops with NumPy broadcasting: + - * / neg, ** scalar, exp, log, relu, tanh, sigmoid.
 
 Elementwise work stays in NumPy: each of these is one vectorized ufunc call, memory-bound,
-and a Numba kernel would not beat it (see benchmarks/). Broadcasting is undone in backward by
-``autograd.unbroadcast`` and nowhere else.
+and a Numba kernel would not beat it (see benchmarks/). The sigmoid's overflow-free form is
+written in ``kernels/activations.py``, beside the scalar form the fused LSTM/GRU cells use.
+Broadcasting is undone in backward by ``autograd.unbroadcast`` and
+nowhere else.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd import Function, unbroadcast
+from ..kernels.activations import sigmoid_array
+from ..tensor import raw
 
 
 class Add(Function):
@@ -96,6 +100,8 @@ class Pow(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved
         p = ctx.exponent
+        if p == 0:               # a ** 0 is 1 everywhere: its derivative is 0, also at a = 0
+            return np.zeros_like(grad), None
         return grad * (p * np.power(a, p - 1)), None
 
 
@@ -152,16 +158,12 @@ class Tanh(Function):
         return (grad * (1 - out * out),)
 
 
-def stable_sigmoid(a: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-a)) without overflow for large |a| (shared by ops and kernels' oracles)."""
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
-
-
 class Sigmoid(Function):
+    """The overflow-free sigmoid of kernels/activations.py (the one the LSTM/GRU cells use)."""
+
     @staticmethod
     def forward(ctx, a):
-        out = stable_sigmoid(a)
+        out = sigmoid_array(a)
         ctx.save_for_backward(out)
         return out
 
@@ -183,3 +185,46 @@ class Abs(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved
         return (grad * np.sign(a),)
+
+
+# ------------------------------------------------------------ the functions: checks, then apply
+def _check_broadcast(op, a, b):
+    try:
+        np.broadcast_shapes(np.shape(a), np.shape(b))
+    except ValueError:
+        raise ValueError(f"{op}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast "
+                         f"together (NumPy rules: trailing dimensions must be equal or 1)") from None
+
+
+def _scalar_like(x, other):
+    """A Python scalar becomes an array of the other operand's dtype (float32 stays float32)."""
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        dtype = raw(other).dtype if hasattr(raw(other), "dtype") else np.float32
+        return np.asarray(x, dtype=dtype)
+    return x
+
+
+def _binary(function, name, a, b):
+    a, b = _scalar_like(a, b), _scalar_like(b, a)
+    _check_broadcast(name, raw(a), raw(b))
+    return function.apply(a, b)
+
+
+def add(a, b): return _binary(Add, "add", a, b)
+def sub(a, b): return _binary(Sub, "sub", a, b)
+def mul(a, b): return _binary(Mul, "mul", a, b)
+def div(a, b): return _binary(Div, "div", a, b)
+def neg(a): return Neg.apply(a)
+def exp(a): return Exp.apply(a)
+def log(a): return Log.apply(a)
+def relu(a): return ReLU.apply(a)
+def tanh(a): return Tanh.apply(a)
+def sigmoid(a): return Sigmoid.apply(a)
+def abs(a): return Abs.apply(a)  # noqa: A001 (PyTorch's name)
+
+
+def pow(a, exponent):  # noqa: A001 (PyTorch's name)
+    if not np.isscalar(exponent):
+        raise TypeError(f"pow: the exponent must be a Python/NumPy scalar, got "
+                        f"{type(exponent).__name__}")
+    return Pow.apply(a, exponent)

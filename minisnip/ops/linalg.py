@@ -1,8 +1,9 @@
 """Matrix products: matmul (1-D, 2-D, batched with broadcasting) and the fused linear layer.
 
-Every product, forward and both backward ones, goes through :func:`mm`, which calls the Numba
-kernel ``kernels/matmul.py`` or NumPy's BLAS according to ``minisnip.config.matmul_backend``.
-Transposes are passed as views: the kernel takes any strides.
+Every product of every op, forward and backward (also those inside the convolution and the
+LSTM/GRU kernels), runs on :func:`products`: the one place where the Numba kernels of
+``kernels/matmul.py`` or NumPy's BLAS are chosen, as ``minisnip.config.get_matmul_backend()``
+says. Transposes are passed as views: the Numba kernel takes any strides.
 """
 from __future__ import annotations
 
@@ -10,14 +11,33 @@ import numpy as np
 
 from .. import config
 from ..autograd import Function, unbroadcast
-from ..kernels import matmul as _kernel
+from ..kernels.matmul import NUMBA, Products
+from ..tensor import raw
+
+
+class _BlasRightOperand:
+    """B laid out once for many ``a @ B`` under the BLAS backend: just B, C-contiguous."""
+
+    def __init__(self, b: np.ndarray):
+        self.b = np.ascontiguousarray(b)
+
+    def left_multiply(self, a: np.ndarray) -> np.ndarray:
+        return a @ self.b
+
+
+BLAS = Products(matmul=np.matmul, right_operand=_BlasRightOperand)
+
+
+def products() -> Products:
+    """The matrix products the ops compute with: ``kernels.matmul.NUMBA`` (the default) or
+    ``BLAS`` (NumPy's ``@``), chosen by ``minisnip.config.set_matmul_backend`` or
+    ``MINISNIP_MATMUL``. Ops pass the result to the kernels that multiply matrices."""
+    return BLAS if config.get_matmul_backend() == "blas" else NUMBA
 
 
 def mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """2-D product ``a @ b`` on the configured backend (``numba`` kernel or ``blas``)."""
-    if config.matmul_backend == "blas":
-        return a @ b
-    return _kernel.matmul(a, b)
+    """2-D product ``a @ b`` on the chosen backend."""
+    return products().matmul(a, b)
 
 
 def batched_mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -53,11 +73,11 @@ class MatMul(Function):
         a, b = ctx.saved
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g = grad
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
+        g = grad                 # give back the axes the forward removed, last removed first
         if b.ndim == 1:
-            g = np.expand_dims(g, -1)
+            g = g[..., None]
+        if a.ndim == 1:
+            g = g[..., None, :]
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = unbroadcast(batched_mm(g, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
@@ -91,3 +111,34 @@ class Linear(Function):
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             gb = g2.sum(axis=0)
         return gx, gw, gb
+
+
+# ------------------------------------------------------------ the functions: checks, then apply
+def matmul(a, b):
+    sa, sb = raw(a).shape, raw(b).shape
+    if len(sa) == 0 or len(sb) == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got {sa} and {sb}")
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {sa} and {sb} do not fit: the last dimension of the "
+                         f"first ({k_a}) must equal the {'only' if len(sb) == 1 else 'second-to-last'}"
+                         f" dimension of the second ({k_b})")
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: the batch dimensions of {sa} and {sb} cannot be broadcast") from None
+    return MatMul.apply(a, b)
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
+    sx, sw = raw(x).shape, raw(weight).shape
+    if len(sw) != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {sw}")
+    if not sx or sx[-1] != sw[1]:
+        raise ValueError(f"linear: input of shape {sx} does not fit weight of shape {sw}: the "
+                         f"input's last dimension must be in_features = {sw[1]}")
+    if bias is not None and raw(bias).shape != (sw[0],):
+        raise ValueError(f"linear: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
+    return Linear.apply(x, weight, bias)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..tensor import raw
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -47,3 +48,29 @@ class CrossEntropy(Function):
         g[np.arange(n), targets] -= 1
         g *= grad / n
         return g, None
+
+
+# ------------------------------------------------------------ the functions: checks, then apply
+def log_softmax(x, dim=-1):
+    ndim = raw(x).ndim
+    if not -ndim <= dim < ndim:
+        raise ValueError(f"log_softmax: dim {dim} is out of range for a tensor of shape "
+                         f"{raw(x).shape} (expected -{ndim} <= dim < {ndim})")
+    return LogSoftmax.apply(x, dim % ndim)
+
+
+def cross_entropy(logits, targets):
+    """Mean softmax cross-entropy of ``logits`` (N, C) against integer class ``targets`` (N,)."""
+    z = raw(logits)
+    t = np.asarray(raw(targets))
+    if z.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be (batch, classes), got shape {z.shape}")
+    if t.shape != (z.shape[0],):
+        raise ValueError(f"cross_entropy: targets must have shape ({z.shape[0]},) to match "
+                         f"logits {z.shape}, got {t.shape}")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
+    if t.size and (t.min() < 0 or t.max() >= z.shape[1]):
+        raise ValueError(f"cross_entropy: targets must be in [0, {z.shape[1]}), got values "
+                         f"from {t.min()} to {t.max()}")
+    return CrossEntropy.apply(logits, t)

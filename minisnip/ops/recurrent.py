@@ -5,6 +5,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import recurrent as kernel
+from ..tensor import raw
+from .linalg import products
 
 
 class LSTM(Function):
@@ -13,12 +15,13 @@ class LSTM(Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        hs, ctx.saved_state = kernel.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        hs, ctx.saved_state = kernel.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh,
+                                                   products())
         return hs
 
     @staticmethod
     def backward(ctx, grad):
-        grads = kernel.lstm_backward(np.ascontiguousarray(grad), ctx.saved_state)
+        grads = kernel.lstm_backward(np.ascontiguousarray(grad), ctx.saved_state, products())
         return tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad))
 
 
@@ -28,30 +31,27 @@ class GRU(Function):
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh):
-        hs, ctx.saved_state = kernel.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+        hs, ctx.saved_state = kernel.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, products())
         return hs
 
     @staticmethod
     def backward(ctx, grad):
-        grads = kernel.gru_backward(np.ascontiguousarray(grad), ctx.saved_state)
+        grads = kernel.gru_backward(np.ascontiguousarray(grad), ctx.saved_state, products())
         return tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad))
 
 
-def _raw(x):
-    return getattr(x, "data", x)
-
-
+# ------------------------------------------------------------ the functions: checks, then apply
 def _check(op, gates, x, h0, w_ih, w_hh, b_ih, b_hh, c0=None):
-    sx, sw = _raw(x).shape, _raw(w_ih).shape
+    sx, sw = raw(x).shape, raw(w_ih).shape
     if len(sx) != 3:
         raise ValueError(f"{op}: expected a time-major sequence (T, B, D), got shape {sx}")
-    hid = _raw(w_hh).shape[-1]
+    hid = raw(w_hh).shape[-1]
     want = {"w_ih": (gates * hid, sx[2]), "w_hh": (gates * hid, hid), "b_ih": (gates * hid,),
             "b_hh": (gates * hid,), "h0": (sx[1], hid)}
-    given = {"w_ih": sw, "w_hh": _raw(w_hh).shape, "b_ih": _raw(b_ih).shape,
-             "b_hh": _raw(b_hh).shape, "h0": _raw(h0).shape}
+    given = {"w_ih": sw, "w_hh": raw(w_hh).shape, "b_ih": raw(b_ih).shape,
+             "b_hh": raw(b_hh).shape, "h0": raw(h0).shape}
     if c0 is not None:
-        want["c0"], given["c0"] = (sx[1], hid), _raw(c0).shape
+        want["c0"], given["c0"] = (sx[1], hid), raw(c0).shape
     for name in want:
         if tuple(given[name]) != want[name]:
             raise ValueError(f"{op}: {name} has shape {tuple(given[name])}, expected {want[name]} "

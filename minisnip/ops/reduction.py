@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..tensor import raw
 
 
 def normalize_dims(dim, ndim: int, op: str):
@@ -13,10 +14,10 @@ def normalize_dims(dim, ndim: int, op: str):
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
     for d in dims:
-        if not -ndim <= d < max(ndim, 1):
+        if not -ndim <= d < (ndim or 1):
             raise ValueError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions "
                              f"(expected -{ndim} <= dim < {ndim})")
-        out.append(d % max(ndim, 1))
+        out.append(d % (ndim or 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {dim} names an axis twice")
     return tuple(sorted(out))
@@ -82,3 +83,16 @@ class Max(Function):
         moved = flat.reshape([shape[i] for i in kept] + [shape[i] for i in axes])
         inverse = np.argsort(kept + list(axes))
         return np.ascontiguousarray(np.transpose(moved, inverse)), None, None
+
+
+# ------------------------------------------------------------ the functions: checks, then apply
+def sum(a, dim=None, keepdim=False):  # noqa: A001
+    return Sum.apply(a, normalize_dims(dim, raw(a).ndim, "sum"), keepdim)
+
+
+def mean(a, dim=None, keepdim=False):
+    return Mean.apply(a, normalize_dims(dim, raw(a).ndim, "mean"), keepdim)
+
+
+def max(a, dim=None, keepdim=False):  # noqa: A001
+    return Max.apply(a, normalize_dims(dim, raw(a).ndim, "max"), keepdim)

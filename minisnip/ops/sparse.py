@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import sparse as kernel
+from ..tensor import raw
 
 
 class SparseLinear(Function):
@@ -42,5 +43,18 @@ class SparseLinear(Function):
         return gx, gw, gb, None
 
 
+# ------------------------------------------------------------ the functions: checks, then apply
 def sparse_linear(x, weight, bias, pattern):
+    """``x (c * W)^T + b`` with c given by ``pattern`` (``kernels.sparse.pattern_from_mask``)."""
+    sx, sw = raw(x).shape, raw(weight).shape
+    if len(sw) != 2:
+        raise ValueError(f"sparse_linear: weight must be 2-D (out_features, in_features), got {sw}")
+    if not sx or sx[-1] != sw[1]:
+        raise ValueError(f"sparse_linear: input of shape {sx} does not fit weight of shape {sw}: "
+                         f"the input's last dimension must be in_features = {sw[1]}")
+    if bias is not None and raw(bias).shape != (sw[0],):
+        raise ValueError(f"sparse_linear: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
+    if len(pattern) != 5 or len(pattern[0]) != sw[0] + 1 or len(pattern[2]) != sw[1] + 1:
+        raise ValueError(f"sparse_linear: the pattern does not describe a {sw} weight (make it "
+                         f"with kernels.sparse.pattern_from_mask(mask))")
     return SparseLinear.apply(x, weight, bias, pattern)

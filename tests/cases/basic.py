@@ -172,8 +172,35 @@ def matmul_vector(rng):
 
 
 @gradcheck_case(MatMul)
+def matmul_vector_vector(rng):
+    """Two 1-D operands: a scalar out, both axes given back in the backward."""
+    return (lambda a, b: a @ b), [rng.standard_normal((5,)), rng.standard_normal((5,))]
+
+
+@gradcheck_case(MatMul)
+def matmul_batched_with_vectors(rng):
+    return (lambda a, b, c: (a @ b).sum() + (b @ c).sum()), \
+        [rng.standard_normal((2, 3, 4)), rng.standard_normal((4,)), rng.standard_normal((2, 4, 3))]
+
+
+@gradcheck_case(MatMul)
 def matmul_large_random_directions(rng):
     return (lambda a, b: a @ b), [rng.standard_normal((12, 20)), rng.standard_normal((20, 9))]
+
+
+@gradcheck_case(MatMul)
+def matmul_long_k_on_dot_tiles(rng):
+    """k >= 128: the forward product runs on the dot-product tiles (the others on tiles)."""
+    return (lambda a, b: a @ b), [rng.standard_normal((3, 140)), rng.standard_normal((140, 5))]
+
+
+@gradcheck_case(Linear)
+def linear_large_batch_weight_gradient_on_dot_tiles(rng):
+    """A batch of 130: the weight gradient g^T x has k = 130 (the dot-product tiles)."""
+    from minisnip import functional as F
+    return (lambda x, w, b: F.linear(x, w, b)), [rng.standard_normal((130, 6)),
+                                                 rng.standard_normal((5, 6)),
+                                                 rng.standard_normal((5,))]
 
 
 @gradcheck_case(Linear)

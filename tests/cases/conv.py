@@ -25,6 +25,21 @@ def conv_large_random_directions(rng):
         rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((4, 3, 5, 5))]
 
 
+@gradcheck_case(Conv2d)
+def conv_many_input_channels_on_dot_tiles(rng):
+    """C * KH * KW = 128: the forward product runs on the dot-product tiles."""
+    return (lambda x, w: F.conv2d(x, w, stride=2, padding=1)), [
+        rng.standard_normal((2, 8, 6, 6)), rng.standard_normal((3, 8, 4, 4)) * 0.2]
+
+
+@gradcheck_case(Conv2d)
+def conv_weight_gradient_over_a_large_batch_on_long_k(rng):
+    """128 x 128 outputs for 2 x 3 weights: the weight gradient is a product with a tiny
+    output and k = 16,384, the chunked long-k kernel."""
+    return (lambda x, w: F.conv2d(x, w)), [rng.standard_normal((1, 1, 128, 130)),
+                                           rng.standard_normal((2, 1, 1, 3))]
+
+
 @gradcheck_case(MaxPool2d)
 def max_pool(rng):
     x = rng.permutation(2 * 2 * 6 * 4).astype(np.float64).reshape(2, 2, 6, 4) / 10  # no ties
