@@ -21,11 +21,10 @@
 
 # %%
 import os
-import sys
 import warnings
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from minisnip import optim
 from minisnip.data import prepare
@@ -34,7 +33,7 @@ from minisnip.nn import init
 from minisnip.pai.grasp import grasp_scores
 from minisnip.pai.iterative import prune_iteratively
 from minisnip.pai.synflow import synaptic_flow, synflow_scores
-from minisnip.plots import first_layer_picture
+from minisnip.plots import first_layer_picture, show
 from minisnip.pruners import ITERATIVE, prune
 from minisnip.snip import connection_sensitivity
 from minisnip.train import evaluate, train_epoch
@@ -53,16 +52,6 @@ def fresh(seed=0):
     model = build_model("lenet300")
     init.initialize(model, "vs-x", rng=seed)
     return model
-
-
-def show(fig, name):
-    """Inline in a notebook; written to NAME.png when run as a script."""
-    if "ipykernel" in sys.modules:
-        plt.show()
-    else:
-        fig.savefig(name, dpi=100)
-        plt.close(fig)
-        print("wrote", name)
 
 
 print(f"{len(data.x_train)} training images, pruning batch of {len(x)}")
@@ -84,6 +73,9 @@ flow = synflow_scores(model, (x, None), None, None, ones)
 print(f"{'layer':12s} {'weights':>8s} {'SNIP share':>11s} {'SynFlow sum / R':>16s}")
 for (name, w, _), s, f in zip(model.named_masks(), snip_s, flow):
     print(f"{name:12s} {w.size:8d} {s.sum():11.3f} {f.sum() / R:16.6f}")
+    assert abs(f.sum() / R - 1) < 1e-9                   # conservation, to rounding
+shares = [s.sum() for s in snip_s]
+assert max(shares) > 5 * min(shares)                     # SNIP's layers: very unequal
 
 # %% [markdown]
 # GraSP scores are *signed*: theta * (H g), the first-order change of the gradient norm if a
@@ -94,6 +86,7 @@ for (name, w, _), s, f in zip(model.named_masks(), snip_s, flow):
 grasp = grasp_scores(model, (x, y))
 for (name, _, _), s in zip(model.named_masks(), grasp):
     print(f"{name:12s} positive: {np.mean(s > 0):5.1%}   largest |score| {np.abs(s).max():.2e}")
+    assert (s > 0).any() and (s < 0).any()
 
 # %% [markdown]
 # ## Where each method keeps its connections (98% sparsity)
@@ -108,6 +101,7 @@ for method in METHODS:
     model = fresh()
     rounds = 10 if FAST and method in ITERATIVE else None
     report = prune(model, x, y, SPARSITY, method=method, rng=0, rounds=rounds)
+    assert report.kept == round((1 - SPARSITY) * report.prunable)    # exactly kappa, each
     masks[method] = model.fc1.c.data.copy()
     densities = " ".join(f"{layer.density:7.2%}" for layer in report.layers)
     print(f"{method:10s} {densities} {report.effective_sparsity:19.2%}")
@@ -117,7 +111,8 @@ for method in METHODS:
 # fraction of the 300 hidden units still connected to it.
 
 # %%
-fig, axes = plt.subplots(1, len(masks), figsize=(2.0 * len(masks), 2.4))
+fig = Figure(figsize=(2.0 * len(masks), 2.4))
+axes = fig.subplots(1, len(masks))
 for ax, (method, mask) in zip(axes, masks.items()):
     ax.imshow(first_layer_picture(mask), cmap="viridis", vmin=0)
     ax.set_title(method, fontsize=9)
@@ -159,8 +154,11 @@ def rounds_of(method):
 history = {method: rounds_of(method) for method in ("iter-snip", "force", "synflow")}
 for method, rows in history.items():
     print(f"{method:9s} connections that came back over {ROUNDS} rounds: {int(rows[:, -1].sum())}")
+assert history["iter-snip"][:, -1].sum() == history["synflow"][:, -1].sum() == 0
+assert history["force"][:, -1].sum() > 0
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 3), sharey=True)
+fig = Figure(figsize=(11, 3))
+axes = fig.subplots(1, 3, sharey=True)
 for ax, (method, rows) in zip(axes, history.items()):
     for i, name in enumerate(["fc1", "fc2", "fc3"]):
         ax.semilogy(range(1, ROUNDS + 1), rows[:, i], label=name)
