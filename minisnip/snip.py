@@ -53,7 +53,7 @@ class Sensitivity:
 
 
 def connection_sensitivity(model, inputs=None, targets=None, loss_fn=None,
-                           batches=None) -> Sensitivity:
+                           batches=None, at=None) -> Sensitivity:
     """g = dL/dc at c = 1 (Eq. 5) and s = |g| / sum|g| (Eq. 6) for every prunable weight.
 
     One forward-backward with every mask ``c`` at 1 and requiring grad: ``c.grad`` *is* g
@@ -62,11 +62,13 @@ def connection_sensitivity(model, inputs=None, targets=None, loss_fn=None,
     instead of one; the *signed* g is summed over them and |.| taken at the end (the paper
     scores one). ``masks.scoring`` holds the state: eval mode (BatchNorm uses its running
     statistics and keeps them), only the masks require grad, and afterwards the model is as
-    it was.
+    it was. ``at``: the mask values (one array per prunable layer) at which g is taken instead
+    of the paper's c = 1; FORCE and iterative SNIP (``pai/force.py``) take it at the current
+    pruned mask.
     """
     loss_fn = loss_fn or F.cross_entropy
     losses = []
-    with scoring(model) as layers:                          # c = 1, requires grad
+    with scoring(model, at) as layers:                      # c = 1 (or at), requires grad
         for x, y in _scoring_batches(inputs, targets, batches):
             loss = loss_fn(model(Tensor(x)), y)             # L(c * w; D^b)
             loss.backward()                                 # c.grad += dL/dc

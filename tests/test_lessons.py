@@ -11,7 +11,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py"))
-FIGURES = {"04_prune_and_train"}      # lessons that show a figure
+FIGURES = {"04_prune_and_train", "08_beyond_snip"}      # lessons that show a figure
 
 
 def _number(lesson):

@@ -4,6 +4,8 @@
   table/plot functions), :func:`grid`, :func:`register`; ``EXPERIMENTS`` by name.
 - :mod:`.pytorch_checks`: the networks on Fashion-MNIST beside a PyTorch run of the same
   protocol (``lenet300-fashion``, ``lenet5-fashion``, ``rnn-fashion``).
+- :mod:`.pai`: pruning at initialization beyond SNIP, the methods side by side with the
+  sanity checks (``pai-lenet300``, ``pai-lenet5``).
 - :mod:`.records`: one JSON record per finished run, keyed by a hash of its complete settings;
   reading them trusts nothing.
 - :mod:`.run`: :func:`run_experiment`, which the pieces below serve;
@@ -24,6 +26,7 @@ from __future__ import annotations
 # the paper's figures and tables, in the paper's order, then the checks against PyTorch
 from . import figure1, table1, figure3, table2, table3, figure4  # noqa: F401  (register them)
 from . import pytorch_checks  # noqa: F401  (registers its experiments)
+from . import pai  # noqa: F401,E402  (registers its experiments)
 from .registry import EXPERIMENTS, Experiment, get, grid, register
 from .run import run_experiment
 from .runner import MissingDependency, RunsFailed
