@@ -39,7 +39,6 @@ def pai_table(experiment, planned, found, comparable) -> list:
     its masks (mean over the seeds that finished), read from the records' pruning reports."""
     from .summary import default_table
     rows = default_table(experiment, planned, found, comparable)
-    index = {(r["model"], r["pruner"], r["sparsity"]): r for r in rows}
     densities = {}
     for run in planned:
         record = found.get(run.key)
