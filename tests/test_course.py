@@ -52,7 +52,9 @@ def test_the_tree_is_deterministic_blanked_and_holds_no_solution(name, tmp_path)
             path = os.path.join("minisnip", function.split(":")[0])
             assert f"Task {task.id} " in files[path].decode(), function
         assert os.path.join("tests", f"test_{task.slug}.py") in files
-    assert b"pip install" in files["ASSIGNMENT.md"] or b"pytest" in files["ASSIGNMENT.md"]
+    assert b"pip install" in files["ASSIGNMENT.md"] and b"pytest" in files["ASSIGNMENT.md"]
+    assert json.loads(files[os.path.join("minisnip", "course", "tree.json")])["assignment"] == name
+    assert os.path.join("lessons", "01_autodiff.py") in files and "DESIGN.md" in files
 
 
 def test_a_leaked_solution_is_refused(monkeypatch, tmp_path):
@@ -140,3 +142,99 @@ def test_grade_cli_writes_the_json(tmp_path, capsys):
     assert data["assignments"][0]["points"] == 0
     assert main(["course", "grade", str(tmp_path / "nowhere")]) == 2
     assert "not a minisnip tree" in capsys.readouterr().err
+
+
+def test_a_student_tree_cannot_build_trees_and_grades_its_own_assignment(tmp_path):
+    """A tree installed in the venv must not become the source of other trees (its tasks are
+    blanked), and its own `grade .` grades its assignment, not the whole course."""
+    import subprocess
+    import sys
+    tree = tmp_path / "snip"
+    builder.build("snip", str(tree))
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    out = subprocess.run([sys.executable, "-m", "minisnip", "course", "build", "autodiff",
+                          "--out", str(tmp_path / "other")], env=env, capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 2 and "is a student tree" in out.stderr
+    assert not (tmp_path / "other").exists()
+    result = grade(str(tree))
+    assert [a["name"] for a in result["assignments"]] == ["snip"]
+
+
+def test_files_in_the_tree_cannot_shadow_the_grader(tmp_path):
+    """A pytest.py or random.py left at the tree's root: only minisnip/ is importable."""
+    tree = tmp_path / "t"
+    builder.build("gradcheck", str(tree), keep=("2.1", "2.2"))
+    (tree / "pytest.py").write_text("raise SystemExit('the real pytest was shadowed')\n")
+    (tree / "random.py").write_text("raise SystemExit('the real random was shadowed')\n")
+    result = grade(str(tree), ["gradcheck"])["assignments"][0]
+    assert result["points"] == result["max_points"]
+
+
+def test_a_crash_names_the_test_and_a_dependent_of_a_timeout_is_not_run(tmp_path):
+    tree = tmp_path / "t"
+    builder.build("snip", str(tree), keep=("4.1", "4.2", "4.3", "4.4"))
+    snip = tree / "minisnip" / "snip.py"
+    source = snip.read_text()
+    source = source.replace("    scores, flat = _flat_scores(scores, kappa)",
+                            "    while True:\n        pass\n    scores, flat = _flat_scores(scores, kappa)", 1)
+    snip.write_text(source)
+    optim = tree / "minisnip" / "kernels" / "optim.py"
+    optim.write_text(optim.read_text().replace(
+        "    masked = mask.size > 0\n    for i in range(w.size):",
+        "    import os\n    os._exit(3)\n    masked = mask.size > 0\n    for i in range(w.size):", 1))
+    from minisnip.course import grade as grading
+    old = grading.TEST_TIMEOUT
+    grading.TEST_TIMEOUT = 1000          # no per-test limit: the process time limit decides
+    try:
+        tasks = {t["task"]: t for t in grade(str(tree), ["snip"], timeout=15)["assignments"][0]["tasks"]}
+    finally:
+        grading.TEST_TIMEOUT = old
+    assert tasks["4.1"]["points"] == tasks["4.1"]["max_points"]
+    assert "stopped after" in tasks["4.2"]["note"] and "task_4_2" in tasks["4.2"]["note"]
+    assert "exit code 3" in tasks["4.3"]["note"] and "task_4_3" in tasks["4.3"]["note"]
+    assert tasks["4.4"]["note"].startswith("not run: it needs task 4.2")
+
+
+def test_a_test_that_runs_too_long_fails_alone(tmp_path):
+    tree = tmp_path / "t"
+    builder.build("gradcheck", str(tree), keep=("2.1", "2.2"))
+    path = tree / "minisnip" / "gradcheck.py"
+    path.write_text(path.read_text().replace(
+        "def _random_direction_check(loss_at, x0, analytic, i, eps, atol, rtol, n_directions, rng):\n",
+        "def _random_direction_check(loss_at, x0, analytic, i, eps, atol, rtol, n_directions, rng):\n"
+        "    import time\n    time.sleep(3600)\n", 1))
+    from minisnip.course import grade as grading
+    old = grading.TEST_TIMEOUT
+    grading.TEST_TIMEOUT = 3
+    try:
+        tasks = {t["task"]: t for t in grade(str(tree), ["gradcheck"])["assignments"][0]["tasks"]}
+    finally:
+        grading.TEST_TIMEOUT = old
+    assert tasks["2.1"]["points"] == tasks["2.1"]["max_points"]
+    assert tasks["2.2"]["points"] == 0 and tasks["2.2"]["failed"]
+
+
+def test_instructor_tests_with_helpers_feedback_and_csv(tmp_path, capsys):
+    hidden = tmp_path / "private"
+    hidden.mkdir()
+    (hidden / "helpers.py").write_text("def answer():\n    return 42\n")
+    (hidden / "task_2_1_mine.py").write_text(
+        "from helpers import answer\n\ndef test_mine():\n    assert answer() == 42\n")
+    tree = tmp_path / "t"
+    builder.build("gradcheck", str(tree))
+    result = grade(str(tree), ["gradcheck"], hidden_dirs=[str(hidden)], task_ids=["2.1"])
+    task = result["assignments"][0]["tasks"][0]
+    assert "instructor::test_mine" in task["passed"]
+    assert any(label.startswith("visible::") for label in task["feedback"])
+    assert all("NotImplementedError" in m or "Task 2.1" in m for m in task["feedback"].values())
+    (hidden / "task_9_9.py").write_text("def test_x():\n    pass\n")
+    with pytest.raises(ValueError, match="matches no task"):
+        grade(str(tree), hidden_dirs=[str(hidden)])
+    with pytest.raises(ValueError, match="no task 9.9"):
+        grade(str(tree), task_ids=["9.9"])
+    csv_path = tmp_path / "class.csv"
+    assert main(["course", "grade", str(tree), str(tree), "--assignment", "gradcheck",
+                 "--csv", str(csv_path)]) == 0
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].startswith("tree,assignment,task") and len(rows) == 1 + 2 * 2

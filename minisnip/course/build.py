@@ -10,6 +10,7 @@ written). The same library and assignment give the same bytes.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -18,6 +19,7 @@ from .blanking import blank, body_source
 from .catalog import HERE, Assignment, Task, get
 
 PACKAGE = os.path.dirname(HERE)          # the minisnip package being taught
+REPOSITORY = os.path.dirname(PACKAGE)    # a clone: its lessons/ and DESIGN.md go along
 SKIPPED_DIRS = {"__pycache__", "hidden"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo", ".nbi", ".nbc", ".so")
 
@@ -64,9 +66,17 @@ def statement(assignment: Assignment) -> str:
     """ASSIGNMENT.md: the introduction, then every task with its points and expected time."""
     lines = [f"# Assignment {assignment.number}: {assignment.title}", "",
              assignment.introduction.strip(), "",
-             f"{len(assignment.tasks)} tasks, {assignment.max_points:g} points. Run the tests "
-             f"you see with `python -m pytest tests/`; the grader also runs tests you do not "
-             f"see, so test your code beyond them.", ""]
+             f"{len(assignment.tasks)} tasks, {assignment.max_points:g} points.", "",
+             "## Working in this tree", "",
+             "* Install it in a virtual environment of its own (`python3 -m venv .venv && . "
+             ".venv/bin/activate && pip install -e \".[test]\"`): then `minisnip`, the lessons "
+             "in `lessons/` and the tests all run **your** code. A lesson that needs a task "
+             "you have not written yet stops at its `NotImplementedError`.",
+             "* `python -m pytest tests/` runs the tests you can see; `minisnip course grade "
+             ".` scores them per task. Your instructor's grader also runs tests you cannot "
+             "see, so test your code beyond them.",
+             "* `DESIGN.md` (the architecture and its principles) and `lessons/` are the "
+             "library's; the files named below are yours to complete.", ""]
     for task in assignment.tasks:
         where = ", ".join(f"`minisnip/{f.replace(':', '` `')}`" for f in task.functions)
         lines += [f"## Task {task.id}: {task.title} ({task.points:g} points, about "
@@ -105,6 +115,11 @@ def build(name: str, out: str, keep=()) -> dict:
     """Write the student tree of assignment ``name`` into the new folder ``out``; returns
     ``{relative path: bytes written}``. ``keep``: ids of tasks to leave solved (for checking
     that a task's tests need nothing else)."""
+    marker = os.path.join(HERE, "tree.json")
+    if os.path.isfile(marker):
+        raise BuildError(f"this minisnip ({PACKAGE}) is a student tree, whose tasks are "
+                         f"blanked: build assignments from the full library (your clone of "
+                         f"the repository, installed in its own virtual environment)")
     assignment = get(name)
     unknown = set(keep) - {t.id for t in assignment.tasks}
     if unknown:
@@ -122,6 +137,11 @@ def build(name: str, out: str, keep=()) -> dict:
             with open(src, "rb") as f:
                 data = f.read()
         written[os.path.join("minisnip", rel)] = data
+    written[os.path.join("minisnip", "course", "tree.json")] = json.dumps(
+        dict(assignment=assignment.name, solved=sorted(keep)), indent=2).encode() + b"\n"
+    for extra in sorted(_repository_files()):
+        with open(os.path.join(REPOSITORY, extra), "rb") as f:
+            written[extra] = f.read()
     written["setup.py"] = setup_py().encode()
     written["ASSIGNMENT.md"] = statement(assignment).encode()
     written[os.path.join("tests", "conftest.py")] = CONFTEST.encode()
@@ -135,6 +155,18 @@ def build(name: str, out: str, keep=()) -> dict:
         with open(path, "wb") as f:
             f.write(data)
     return written
+
+
+def _repository_files() -> list:
+    """The clone's lessons and DESIGN.md, when the package is a clone's (relative paths)."""
+    files = []
+    if os.path.isfile(os.path.join(REPOSITORY, "DESIGN.md")):
+        files.append("DESIGN.md")
+    lessons = os.path.join(REPOSITORY, "lessons")
+    if os.path.isdir(lessons):
+        files += [os.path.join("lessons", n) for n in sorted(os.listdir(lessons))
+                  if n.endswith((".py", ".md"))]
+    return files
 
 
 def check_no_solution(assignment: Assignment, files: dict, keep=()) -> None:

@@ -13,13 +13,22 @@ def add_arguments(parser) -> None:
     p.add_argument("assignment", help="an assignment's name or number (see `minisnip course list`)")
     p.add_argument("--out", required=True, help="a new folder for the tree")
     p = sub.add_parser("grade", help="run every task's tests on a tree and give the points")
-    p.add_argument("tree", help="the folder holding the tree (with its minisnip/ package)")
+    p.add_argument("tree", nargs="+",
+                   help="the folder holding the tree (with its minisnip/ package); several "
+                        "folders grade a class's submissions one after the other")
     p.add_argument("--assignment", action="append", default=None,
-                   help="grade only this assignment (repeatable; default: all)")
+                   help="grade only this assignment (repeatable; default: the one the tree "
+                        "was built for, every assignment for the full library)")
     p.add_argument("--task", action="append", default=None, help="grade only this task id")
     p.add_argument("--hidden", action="append", default=[],
-                   help="a folder of your own hidden tests, task_A_T*.py (repeatable)")
-    p.add_argument("--json", default=None, help="write the results here (JSON)")
+                   help="a folder of your own hidden tests, task_A_T*.py, with any helper "
+                        "modules they import (repeatable)")
+    p.add_argument("--no-builtin-hidden", action="store_true",
+                   help="do not run the course's own hidden tests (they are public in the "
+                        "repository); only the visible ones and yours (--hidden)")
+    p.add_argument("--json", default=None, help="write the results here (JSON; one tree)")
+    p.add_argument("--csv", default=None,
+                   help="write one row per tree, assignment and task here (CSV)")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds allowed per task (default: each task's own, 300)")
 
@@ -45,19 +54,38 @@ def run(args) -> int:
         print(f"wrote the tree of assignment {args.assignment} to {args.out}: read "
               f"{args.out}/ASSIGNMENT.md, then `cd {args.out} && pip install -e \".[test]\"`")
         return 0
-    if args.json:
-        writable_target(args.json, "--json")
+    from .grade import check_hidden_dirs, check_tree, csv_rows
+    for flag in ("json", "csv"):
+        if getattr(args, flag):
+            writable_target(getattr(args, flag), f"--{flag}")
+    if args.json and len(args.tree) > 1:
+        raise ValueError("--json writes the result of one tree; for several, use --csv")
+    if args.timeout is not None and not args.timeout > 0:
+        raise ValueError(f"--timeout must be > 0 seconds, got {args.timeout}")
+    trees = [check_tree(t) for t in args.tree]      # every argument checked before any work
+    check_hidden_dirs(args.hidden)
 
     def progress(assignment, result):
         print(f"  {assignment.name} {result.task}: {result.points:g} / {result.max_points:g}"
               f"{'  (' + result.note + ')' if result.note else ''}", file=sys.stderr, flush=True)
 
-    if args.timeout is not None and not args.timeout > 0:
-        raise ValueError(f"--timeout must be > 0 seconds, got {args.timeout}")
-    result = grade(args.tree, args.assignment, args.hidden, args.task, progress=progress,
-                   timeout=args.timeout)
-    print(table(result))
+    results = []
+    for tree in trees:
+        if len(trees) > 1:
+            print(f"== {tree}", flush=True)
+        result = grade(tree, args.assignment, args.hidden, args.task, progress=progress,
+                       timeout=args.timeout, builtin_hidden=not args.no_builtin_hidden)
+        print(table(result))
+        results.append(result)
     if args.json:
-        write_json(args.json, {"assignments": result["assignments"]})
+        write_json(args.json, {"assignments": results[0]["assignments"]})
         print(f"wrote {args.json}")
+    if args.csv:
+        import csv
+        import io
+        text = io.StringIO()
+        csv.writer(text).writerows(csv_rows(results))
+        from ..files import write_text
+        write_text(args.csv, text.getvalue())
+        print(f"wrote {args.csv}")
     return 0

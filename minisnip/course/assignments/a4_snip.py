@@ -24,9 +24,10 @@ order, g = dL/dc at c = 1 (Eq. 5) and s = |g| / sum|g| over **all** layers (Eq. 
 loss of each scored batch.
 
 The helpers do the bookkeeping, so that your function reads like the paper:
-* `with scoring(model) as layers:` sets every mask to 1, makes it require grad (and nothing
-  else), puts the model in eval mode, and restores all of it afterwards; `layers` is
-  `[(name, c), ...]`;
+* `with scoring(model, at) as layers:` sets every mask to 1 (or, when `at` is given, to the
+  values `at` holds: one array per layer, the point where later methods such as FORCE take
+  g), makes it require grad (and nothing else), puts the model in eval mode, and restores
+  all of it afterwards; `layers` is `[(name, c), ...]`;
 * `_scoring_batches(inputs, targets, batches)` yields the checked `(x, y)` batches (one, or
   several when `batches=` is given: then the signed g is **summed** over them);
 * `_check_scores(names, g, losses)` raises for a non-finite g.

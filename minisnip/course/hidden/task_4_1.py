@@ -61,3 +61,25 @@ def test_a_conv_net():
     F.cross_entropy(model(Tensor(x)), y).backward()
     for g, (_, w, _) in zip(sens.g, model.named_masks()):
         np.testing.assert_allclose(g, w.data * w.grad, rtol=1e-9, atol=1e-12)
+
+
+def test_g_at_other_mask_values():
+    """``at=``: g = dL/dc taken at the given mask values (FORCE's point), by finite
+    differences."""
+    model, x, y = net(6, sizes=(4, 3, 2))
+    rng = np.random.default_rng(7)
+    at = [(rng.random(c.shape) < 0.6).astype(np.float64) for _, _, c in model.named_masks()]
+    sens = connection_sensitivity(model, x, y, at=at)
+    layers = list(model.named_masks())
+    for layer, (_, _, c) in enumerate(layers):
+        for j in list(np.ndindex(c.shape))[:6]:
+            values = []
+            for delta in (1e-6, -1e-6):
+                for (_, _, ci), a in zip(layers, at):
+                    ci.data[...] = a
+                c.data[j] += delta
+                values.append(F.cross_entropy(model(Tensor(x)), y).item())
+            for _, _, ci in layers:
+                ci.data[...] = 1
+            numeric = (values[0] - values[1]) / 2e-6
+            assert abs(numeric - sens.g[layer][j]) < 1e-6
