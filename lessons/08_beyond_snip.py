@@ -33,7 +33,7 @@ from minisnip.nn import init
 from minisnip.pai.grasp import grasp_scores
 from minisnip.pai.iterative import prune_iteratively
 from minisnip.pai.synflow import synaptic_flow, synflow_scores
-from minisnip.plots import first_layer_picture, show
+from minisnip.plots import figure2_grid, show
 from minisnip.pruners import ITERATIVE, prune
 from minisnip.snip import connection_sensitivity
 from minisnip.train import evaluate, train_epoch
@@ -111,15 +111,8 @@ for method in METHODS:
 # fraction of the 300 hidden units still connected to it.
 
 # %%
-fig = Figure(figsize=(2.0 * len(masks), 2.4))
-axes = fig.subplots(1, len(masks))
-for ax, (method, mask) in zip(axes, masks.items()):
-    ax.imshow(first_layer_picture(mask), cmap="viridis", vmin=0)
-    ax.set_title(method, fontsize=9)
-    ax.axis("off")
-fig.suptitle(f"first-layer connections kept at {SPARSITY:.0%} sparsity", fontsize=10)
-fig.tight_layout()
-show(fig, "lesson08_first_layer_masks.png")
+show(figure2_grid(masks, title=f"first-layer connections kept at {SPARSITY:.0%} sparsity",
+                  row_label="kept by\nthe method"), "lesson08_first_layer_masks.png")
 
 # %% [markdown]
 # SNIP, GraSP, iterative SNIP and FORCE saw the pruning batch: a garment's silhouette
@@ -157,7 +150,7 @@ for method, rows in history.items():
 assert history["iter-snip"][:, -1].sum() == history["synflow"][:, -1].sum() == 0
 assert history["force"][:, -1].sum() > 0
 
-fig = Figure(figsize=(11, 3))
+fig = Figure(figsize=(11, 3), layout="constrained")
 axes = fig.subplots(1, 3, sharey=True)
 for ax, (method, rows) in zip(axes, history.items()):
     for i, name in enumerate(["fc1", "fc2", "fc3"]):
@@ -166,7 +159,6 @@ for ax, (method, rows) in zip(axes, history.items()):
     ax.set_xlabel("round")
 axes[0].set_ylabel("density of the layer")
 axes[0].legend(fontsize=8)
-fig.tight_layout()
 show(fig, "lesson08_rounds.png")
 
 # %% [markdown]

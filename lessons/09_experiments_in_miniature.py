@@ -19,27 +19,16 @@
 
 # %%
 import os
-import tempfile
 
 import matplotlib.pyplot as plt  # no backend chosen here: inline in a notebook, default in a script
 import numpy as np
 
 from minisnip.experiments import figure3, figure4, table3
-from minisnip.plots import first_layer_picture
+from minisnip.plots import first_layer_picture, show
 from minisnip.train import RunConfig, run
 
 FAST = os.environ.get("MINISNIP_FAST") == "1"
-OUT = os.environ.get("MINISNIP_OUT") or os.path.join(tempfile.gettempdir(), "minisnip-lesson09")
-os.makedirs(OUT, exist_ok=True)
 MINI = dict(dataset="fashion-mini", quiet=True)  # 4,500 training images, 500 validation, 1,000 test
-
-
-def save(fig, name):
-    """Save the figure (a script's output); a notebook also shows it below the cell."""
-    path = os.path.join(OUT, name)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    print("saved", path)
 
 
 # %% [markdown]
@@ -72,7 +61,7 @@ fig, axes = plt.subplots(1, len(BATCHES), figsize=(2.2 * len(BATCHES), 2.6))
 image = figure3.draw_pictures(axes, [first_layer_picture(masks[b]).ravel() for b in BATCHES],
                               [f"|D^b| = {b:,}" if b else "the whole split" for b in BATCHES])
 fig.colorbar(image, ax=list(axes), fraction=0.02, label="kept fraction")
-save(fig, "figure3_scoring_batch.png")
+show(fig, "lesson09_figure3_scoring_batch.png")
 
 # %% [markdown]
 # One image gives a picture of that one image: SNIP keeps the connections of its pixels. With
@@ -109,7 +98,7 @@ for label, settings in cases:
 
 fig, ax = plt.subplots(figsize=(6.5, 4))
 figure4.draw_loss_curves(ax, rows)
-save(fig, "figure4_random_labels.png")
+show(fig, "lesson09_figure4_random_labels.png")
 
 # %% [markdown]
 # The dense network learns the random labels by heart within these 40 epochs: its training loss
@@ -148,7 +137,7 @@ for scheme in SCHEMES:
 
 fig, ax = plt.subplots(figsize=(4.5, 3.5))
 table3.draw_bars(ax, table)
-save(fig, "table3_scoring_initialization.png")
+show(fig, "lesson09_table3_scoring_initialization.png")
 
 # %% [markdown]
 # For LeNet-300-100 the four schemes give the same per-layer densities to within a few points

@@ -196,8 +196,8 @@ def cmd_demo(args) -> int:
     write_json(os.path.join(args.out, "result.json"), record)
     png = os.path.join(args.out, "figure2_first_layer_mask.png")
     save_figure2(model.fc1.c.data, png,
-                 title=f"SNIP keeps {1 - args.sparsity:.0%} of LeNet-300-100's connections: "
-                       f"which input pixels its first layer still sees")
+                 title=f"SNIP keeps {1 - args.sparsity:.0%} of LeNet-300-100's "
+                       f"connections:\nthe input pixels its first layer still sees")
     print(f"\nwrote {os.path.join(args.out, 'result.json')} and {png}")
     return 0
 

@@ -51,10 +51,12 @@ def figure2_panel(mask: np.ndarray, title: str = "", image: np.ndarray = None):
     return fig
 
 
-def figure2_grid(masks: dict, title: str = "", examples: dict = None):
+def figure2_grid(masks: dict, title: str = "", examples: dict = None,
+                 row_label: str = "kept by SNIP\non that class"):
     """The per-class grid of the paper's Figure 2: ``masks[class]`` is the first-layer mask
     SNIP chose from a mini-batch of that class only; ``examples[class]`` an image of the class
-    (optional, shown in the top row). One colour scale for all, with its bar."""
+    (optional, shown in the top row). One colour scale for all, with its bar. Any set of
+    first-layer masks can be laid out so (``row_label`` says what they are)."""
     names = list(masks)
     rows = 2 if examples else 1
     fig = _figure(figsize=(1.5 * len(names) + 1.6, 1.7 * rows + 0.6), layout="constrained")
@@ -73,7 +75,7 @@ def figure2_grid(masks: dict, title: str = "", examples: dict = None):
             spine.set_visible(False)
     if examples:
         axes[0, 0].set_ylabel("an image\nof the class", fontsize=8)
-    axes[-1, 0].set_ylabel("kept by SNIP\non that class", fontsize=8)
+    axes[-1, 0].set_ylabel(row_label, fontsize=8)
     fig.colorbar(image, ax=axes[-1, :].tolist(), fraction=0.02, label=PER_PIXEL)
     if title:
         fig.suptitle(title, fontsize=10)
