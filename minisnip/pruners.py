@@ -154,10 +154,15 @@ def prune(model, inputs=None, targets=None, sparsity=None, *, method: str = "sni
     if batches is not None and (inputs is not None or targets is not None):
         raise ValueError("prune: give inputs and targets (one mini-batch) or batches= (its "
                          "pieces), not both")
-    if batches is not None and base != "snip":
-        raise ValueError(f"prune: {method} scores one mini-batch; scoring in pieces (a whole "
-                         f"training split, --prune-batch all) is implemented for snip only")
-    batch = list(batches) if batches is not None else (inputs, targets)
+    if batches is not None:
+        batches = list(batches)
+        if len(batches) == 1:             # one piece is the mini-batch itself
+            (inputs, targets), batches = batches[0], None
+        elif base != "snip":
+            raise ValueError(f"prune: {method} scores one mini-batch; scoring in pieces (a "
+                             f"whole training split, --prune-batch all) is implemented for "
+                             f"snip only")
+    batch = batches if batches is not None else (inputs, targets)
     if base in ITERATIVE:
         keep = prune_iteratively(ITERATIVE[base], model, batch, rng, loss_fn, kappa,
                                  rounds=rounds, inverted=check == "inverted")

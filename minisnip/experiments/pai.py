@@ -75,8 +75,8 @@ def _cell(row) -> str:
 def pai_markdown(summary: dict) -> str:
     """Two tables: test error with methods in rows and sanity checks in columns; the per-layer
     densities (%) and effective sparsity of each method's mask and of its inversion."""
-    from .summary import _about
-    lines = [f"# {summary['title']}", "", summary["description"], ""] + _about(summary)
+    from .summary import about_lines
+    lines = [f"# {summary['title']}", "", summary["description"], ""] + about_lines(summary)
     rows = summary["table"]
     models = list(dict.fromkeys(r["model"] for r in rows))
     lines += ["", "## Test error (%) side by side", "",
