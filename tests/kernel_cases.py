@@ -212,14 +212,16 @@ def input_grad_on_blas(rng):
 
 
 # ------------------------------------------------------------------------------------- pool
+# Arguments: x, kernel (kh, kw), stride (sh, sw), padding (ph, pw): the cases mix rectangular
+# kernels, unequal strides and unequal paddings (padding <= kernel / 2, as the ops require).
 @case("pool.max_pool2d_forward")
 def max_pool_rectangular_overlapping(rng):
-    return _normal(rng, (2, 3, 6, 7), layout="transposed"), 2, 3, 1
+    return _normal(rng, (2, 3, 6, 7), layout="transposed"), (2, 3), (1, 1), (0, 0)
 
 
 @case("pool.max_pool2d_forward")
 def max_pool_ties_take_the_first(rng):
-    return np.round(_normal(rng, (2, 2, 6, 6))), 3, 3, 2
+    return np.round(_normal(rng, (2, 2, 6, 6))), (3, 3), (2, 2), (0, 0)
 
 
 @case("pool.max_pool2d_forward")
@@ -227,24 +229,56 @@ def max_pool_nan_and_minus_infinity(rng):
     x = _normal(rng, (2, 2, 6, 6), np.float32)
     x[rng.random(x.shape) < 0.2] = np.nan
     x[0, 0] = -np.inf
-    return x, 2, 2, 2
+    return x, (2, 2), (2, 2), (0, 0)
+
+
+@case("pool.max_pool2d_forward")
+def max_pool_rectangular_stride_and_padding(rng):
+    return _normal(rng, (2, 2, 7, 6), np.float32, "sliced"), (3, 2), (2, 1), (1, 1)
+
+
+@case("pool.max_pool2d_forward")
+def max_pool_padding_never_wins_over_minus_infinity(rng):
+    """Windows of -inf cells and padding: -inf at the window's first input cell."""
+    x = np.round(_normal(rng, (1, 2, 5, 4)))
+    x[0, 0] = -np.inf
+    x[0, 1, :2] = np.nan
+    return x, (3, 4), (1, 3), (1, 2)
 
 
 @case("pool.max_pool2d_backward")
 def max_pool_backward_overlapping_windows(rng):
     x = np.round(_normal(rng, (2, 2, 6, 5)))
-    _, argmax = ref.max_pool2d_forward(x, 3, 2, 1)
+    _, argmax = ref.max_pool2d_forward(x, (3, 2), (1, 1), (0, 0))
     return _normal(rng, argmax.shape), argmax, 6, 5
+
+
+@case("pool.max_pool2d_backward")
+def max_pool_backward_padded_windows_sharing_a_maximum(rng):
+    x = np.round(_normal(rng, (2, 2, 5, 6)))
+    _, argmax = ref.max_pool2d_forward(x, (3, 3), (1, 2), (1, 1))
+    return _normal(rng, argmax.shape, np.float32), argmax, 5, 6
 
 
 @case("pool.avg_pool2d_forward")
 def avg_pool_rectangular(rng):
-    return _normal(rng, (2, 3, 6, 7), np.float32, "sliced"), 2, 3, 2
+    return _normal(rng, (2, 3, 6, 7), np.float32, "sliced"), (2, 3), (2, 2), (0, 0)
+
+
+@case("pool.avg_pool2d_forward")
+def avg_pool_padding_counts_as_zeros(rng):
+    return _normal(rng, (2, 2, 5, 6), layout="transposed"), (3, 4), (2, 3), (1, 2)
 
 
 @case("pool.avg_pool2d_backward")
 def avg_pool_backward_overlapping_windows(rng):
-    return _normal(rng, (2, 2, 4, 3)), 3, 2, 1, 6, 4
+    return _normal(rng, (2, 2, 4, 3)), (3, 2), (1, 1), (0, 0), 6, 4
+
+
+@case("pool.avg_pool2d_backward")
+def avg_pool_backward_padded_unequal_strides(rng):
+    # input 5 x 6, kernel (3, 4), stride (2, 3), padding (1, 2): output 3 x 3
+    return _normal(rng, (2, 2, 3, 3), np.float32, "transposed"), (3, 4), (2, 3), (1, 2), 5, 6
 
 
 # -------------------------------------------------------------------------------- batchnorm

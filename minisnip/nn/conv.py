@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
-from ..ops.conv import pair
+from ..ops.conv import pair, pool_options
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -41,21 +41,49 @@ class Conv2d(Module):
 
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None):
+    """PyTorch's MaxPool2d: ``stride`` defaults to ``kernel_size`` (both directions), padding
+    is -inf. ``dilation``, ``return_indices`` and ``ceil_mode`` only at PyTorch's defaults
+    (anything else is refused here, at construction)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride
+        pool_options("MaxPool2d", kernel_size, stride, padding, dilation=(dilation, 1),
+                     return_indices=(return_indices, False), ceil_mode=(ceil_mode, False))
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(Module):
-    def __init__(self, kernel_size, stride=None):
+    """PyTorch's AvgPool2d: ``stride`` defaults to ``kernel_size`` (both directions), padding
+    counts as zeros. ``ceil_mode``, ``count_include_pad`` and ``divisor_override`` only at
+    PyTorch's defaults (anything else is refused here, at construction)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride
+        pool_options("AvgPool2d", kernel_size, stride, padding, ceil_mode=(ceil_mode, False),
+                     count_include_pad=(count_include_pad, True),
+                     divisor_override=(divisor_override, None))
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool2d(Module):

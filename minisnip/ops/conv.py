@@ -8,6 +8,7 @@ from ..kernels import batchnorm as bn_kernel
 from ..kernels import conv as conv_kernel
 from ..kernels import pool as pool_kernel
 from ..tensor import raw
+from . import checks
 from .linalg import products
 
 
@@ -36,11 +37,12 @@ class Conv2d(Function):
 
 
 class MaxPool2d(Function):
-    """kernels/pool.py max_pool2d_forward / max_pool2d_backward."""
+    """kernels/pool.py max_pool2d_forward / max_pool2d_backward; ``kernel``, ``stride`` and
+    ``padding`` are (height, width) pairs."""
 
     @staticmethod
-    def forward(ctx, x, kh, kw, stride):
-        out, argmax = pool_kernel.max_pool2d_forward(x, kh, kw, stride)
+    def forward(ctx, x, kernel, stride, padding):
+        out, argmax = pool_kernel.max_pool2d_forward(x, kernel, stride, padding)
         ctx.argmax, ctx.hw = argmax, x.shape[2:]
         return out
 
@@ -52,18 +54,17 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """kernels/pool.py avg_pool2d_forward / avg_pool2d_backward."""
+    """kernels/pool.py avg_pool2d_forward / avg_pool2d_backward (padding counts as zeros)."""
 
     @staticmethod
-    def forward(ctx, x, kh, kw, stride):
-        ctx.params, ctx.hw = (kh, kw, stride), x.shape[2:]
-        return pool_kernel.avg_pool2d_forward(x, kh, kw, stride)
+    def forward(ctx, x, kernel, stride, padding):
+        ctx.params, ctx.hw = (kernel, stride, padding), x.shape[2:]
+        return pool_kernel.avg_pool2d_forward(x, kernel, stride, padding)
 
     @staticmethod
     def backward(ctx, grad):
-        kh, kw, stride = ctx.params
         h, w = ctx.hw
-        return (pool_kernel.avg_pool2d_backward(np.ascontiguousarray(grad), kh, kw, stride, h, w),
+        return (pool_kernel.avg_pool2d_backward(np.ascontiguousarray(grad), *ctx.params, h, w),
                 None, None, None)
 
 
@@ -141,26 +142,72 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     return Conv2d.apply(x, weight, bias, int(stride), int(padding))
 
 
-def _check_pool(name, x, kh, kw):
-    s = raw(x).shape
+def _is_default(value, default) -> bool:
+    """Whether an option is at PyTorch's default (``dilation``: 1 or a pair of ones)."""
+    if isinstance(value, (tuple, list)):
+        return default == 1 and len(value) in (1, 2) and all(_is_default(v, 1) for v in value)
+    if default is None:
+        return value is None
+    return isinstance(value, (bool, int, np.bool_, np.integer)) and value == default
+
+
+def pool_options(op, kernel_size, stride, padding, **fixed):
+    """PyTorch's pooling options as (kernel, stride, padding) pairs, checked: an int or a
+    sequence of one or two ints each; ``stride=None`` (or empty) is the kernel size; padding at
+    most half the kernel (PyTorch's rule: every window holds an input cell). ``fixed`` holds the
+    options minisnip does not implement, ``name=(value, PyTorch's default)``: anything but the
+    default is refused, naming it."""
+    for option, (value, default) in fixed.items():
+        if not _is_default(value, default):
+            raise ValueError(f"{op}: {option}={value!r} is not implemented in minisnip (only "
+                             f"PyTorch's default {option}={default!r})")
+    kernel = checks.int_pair(kernel_size, op, "kernel_size", minimum=1, single=True)
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        stride = kernel
+    else:
+        stride = checks.int_pair(stride, op, "stride", minimum=1, single=True)
+    padding = checks.int_pair(padding, op, "padding", minimum=0, single=True)
+    if 2 * padding[0] > kernel[0] or 2 * padding[1] > kernel[1]:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel} "
+                         f"(as in PyTorch: every window must hold an input cell)")
+    return kernel, stride, padding
+
+
+def _pool_input(op, x, kernel, padding):
+    s = checks.tensor_argument(x, op, "input").shape
     if len(s) != 4:
-        raise ValueError(f"{name}: expected input (N, C, H, W), got {s}")
-    if s[2] < kh or s[3] < kw:
-        raise ValueError(f"{name}: window {(kh, kw)} is larger than the input {s[2:]}")
+        hint = (": an unbatched (C, H, W) input is not supported, add the batch axis with "
+                "x.reshape(1, *x.shape)") if len(s) == 3 else ""
+        raise ValueError(f"{op}: expected input (N, C, H, W), got shape {s}{hint}")
+    if 0 in s[1:]:
+        raise ValueError(f"{op}: input of shape {s} has an empty C, H or W axis (only the batch "
+                         f"N may be 0)")
+    if s[2] + 2 * padding[0] < kernel[0] or s[3] + 2 * padding[1] < kernel[1]:
+        raise ValueError(f"{op}: window {kernel} is larger than the input {s[2:]} padded by "
+                         f"{padding}")
 
 
-def max_pool2d(x, kernel_size, stride=None):
-    kh, kw = pair(kernel_size, "max_pool2d kernel_size")
-    stride = kh if stride is None else int(stride)
-    _check_pool("max_pool2d", x, kh, kw)
-    return MaxPool2d.apply(x, kh, kw, stride)
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """``torch.nn.functional.max_pool2d``: the maximum of each window, padding as -inf.
+    ``dilation``, ``ceil_mode`` and ``return_indices`` only at PyTorch's defaults."""
+    kernel, stride, padding = pool_options(
+        "max_pool2d", kernel_size, stride, padding, dilation=(dilation, 1),
+        ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
+    _pool_input("max_pool2d", x, kernel, padding)
+    return MaxPool2d.apply(x, kernel, stride, padding)
 
 
-def avg_pool2d(x, kernel_size, stride=None):
-    kh, kw = pair(kernel_size, "avg_pool2d kernel_size")
-    stride = kh if stride is None else int(stride)
-    _check_pool("avg_pool2d", x, kh, kw)
-    return AvgPool2d.apply(x, kh, kw, stride)
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """``torch.nn.functional.avg_pool2d``: the mean of each window, padding counted as zeros
+    (``count_include_pad=True``). ``ceil_mode``, ``count_include_pad`` and
+    ``divisor_override`` only at PyTorch's defaults."""
+    kernel, stride, padding = pool_options(
+        "avg_pool2d", kernel_size, stride, padding, ceil_mode=(ceil_mode, False),
+        count_include_pad=(count_include_pad, True), divisor_override=(divisor_override, None))
+    _pool_input("avg_pool2d", x, kernel, padding)
+    return AvgPool2d.apply(x, kernel, stride, padding)
 
 
 def global_avg_pool2d(x):
