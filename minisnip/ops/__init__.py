@@ -15,7 +15,8 @@ from .elementwise import (Abs, Add, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid,
 from .linalg import Linear, MatMul, linear, matmul  # noqa: F401
 from .loss import CrossEntropy, LogSoftmax, cross_entropy, log_softmax  # noqa: F401
 from .recurrent import GRU, LSTM, gru, lstm  # noqa: F401
-from .reduction import Max, Mean, Sum, max, mean, normalize_dims, sum  # noqa: F401
+from .reduction import (Amax, Amin, Mean, Sum, TakeAlongDim, amax, amin, max, mean,  # noqa: F401
+                        min, normalize_dims, sum)
 from .shape import (Cat, GetItem, Permute, Reshape, Stack, cat, flatten, getitem,  # noqa: F401
                     permute, reshape, stack, transpose)
 from .sparse import SparseLinear, sparse_linear  # noqa: F401
