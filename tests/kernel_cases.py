@@ -316,6 +316,11 @@ def _sequence(rng, gates, t, b, d, h, dtype=np.float64):
     return inputs
 
 
+def _last_cell_gradient(kind, rng, shape, dtype=np.float64):
+    """The LSTM backward's dL/dc_T (B, H) argument; none for the GRU, which has no cell."""
+    return (_normal(rng, shape, dtype),) if kind == "lstm" else ()
+
+
 @case("recurrent.lstm_cell_forward")
 def lstm_cell(rng):
     b, h = 3, 5
@@ -358,13 +363,21 @@ for _kind, _gates in (("lstm", 4), ("gru", 3)):
         case(f"recurrent.{_kind}_backward", f"{_kind}_hidden_{_hid}")(
             lambda rng, k=_kind, g=_gates, h=_hid, dt=_dtype: (
                 _normal(rng, (3, 2, h), dt),
+                *_last_cell_gradient(k, rng, (2, h), dt),
                 getattr(ref, f"{k}_forward")(*_sequence(rng, g, 3, 2, 4, h, dt))[1]))
     case(f"recurrent.{_kind}_forward", f"{_kind}_on_blas")(
         lambda rng, g=_gates: tuple(_sequence(rng, g, 2, 3, 4, 5)) + (_blas(),))
     case(f"recurrent.{_kind}_backward", f"{_kind}_on_blas")(
         lambda rng, k=_kind, g=_gates: (
-            _normal(rng, (2, 3, 5)),
+            _normal(rng, (2, 3, 5)), *_last_cell_gradient(k, rng, (3, 5)),
             getattr(ref, f"{k}_forward")(*_sequence(rng, g, 2, 3, 4, 5))[1], _blas()))
+
+
+@case("recurrent.lstm_backward")
+def lstm_loss_on_the_last_cell_state_only(rng):
+    """dL/dhs = 0: everything flows from dL/dc_T (a loss on PyTorch's c_n alone)."""
+    inputs = _sequence(rng, 4, 4, 2, 3, 5)
+    return np.zeros((4, 2, 5)), _normal(rng, (2, 5)), ref.lstm_forward(*inputs)[1]
 
 
 # ------------------------------------------------------------------------------------ optim

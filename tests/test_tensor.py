@@ -383,9 +383,9 @@ def test_raw_unwraps_tensors_only_and_every_family_takes_plain_arrays(rng):
     assert F.conv2d(x, Tensor(w)).shape == (2, 2, 2, 3)
     assert F.max_pool2d(x, 2).shape == (2, 3, 2, 2)
     xs = rng.standard_normal((4, 3, 2)).transpose(1, 0, 2)
-    hs = F.lstm(xs, np.zeros((4, 5)), np.zeros((4, 5)), np.ones((20, 2)), np.ones((20, 5)),
-                np.ones(20), np.ones(20))
-    assert hs.shape == (3, 4, 5)
+    hs, c_n = F.lstm(xs, np.zeros((4, 5)), np.zeros((4, 5)), np.ones((20, 2)), np.ones((20, 5)),
+                     np.ones(20), np.ones(20))
+    assert hs.shape == (3, 4, 5) and c_n.shape == (4, 5)
     with pytest.raises(ValueError, match=r"Conv2d kernel_size: expected an int or a pair"):
         minisnip.nn.Conv2d(3, 4, (3, 3, 3))
     with pytest.raises(ValueError, match=r"log_softmax: dim 2 is out of range"):

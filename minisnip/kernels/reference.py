@@ -364,16 +364,17 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, products=None):
     return hs, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates)
 
 
-def lstm_backward(dhs, saved, products=None):
+def lstm_backward(dhs, dc_last, saved, products=None):
     """Backpropagation through time from the inputs in ``saved`` alone (the forward is
-    recomputed in float64): (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh)."""
+    recomputed in float64), starting from dL/dhs and dL/dc_T = ``dc_last``:
+    (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh)."""
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = saved[:7]
     hs, cs, gates = _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     t_len, batch, _ = x.shape
     hid = w_hh.shape[1]
     dx = np.empty(x.shape)
     dw_ih, dw_hh, db = np.zeros(w_ih.shape), np.zeros(w_hh.shape), np.zeros(4 * hid)
-    dh_next, dc_next = np.zeros((batch, hid)), np.zeros((batch, hid))
+    dh_next, dc_next = np.zeros((batch, hid)), _f64(dc_last)
     for t in reversed(range(t_len)):
         h_prev = hs[t - 1] if t else _f64(h0)
         c_prev = cs[t - 1] if t else _f64(c0)
