@@ -87,3 +87,21 @@ def real(value, op: str, name: str, *, low: float | None = None, high: float | N
     if high is not None and v > high:
         raise ValueError(f"{op}: {name} must be <= {high}, got {value}")
     return v
+
+
+def flag(value, op: str, name: str) -> bool:
+    """A bool (Python's or NumPy's), not a number or None standing for one."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {name} must be a bool, got {describe(value)}")
+    return bool(value)
+
+
+def float_dtype(dtype, op: str):
+    """A layer's parameter dtype: float32 or float64."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: dtype must be float32 or float64, got {describe(dtype)}") from None
+    if dtype not in FLOATS:
+        raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype}")
+    return dtype
