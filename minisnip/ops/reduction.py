@@ -56,7 +56,7 @@ def normalize_dims(dim, ndim: int, op: str):
         out.append(int(d) % (ndim or 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {dim} names an axis twice")
-    return tuple(sorted(out))
+    return tuple(sorted(out)) if ndim else ()   # a 0-d tensor: dim 0 or -1, nothing to reduce
 
 
 def _expand(grad, shape, axes, keepdim):
@@ -217,9 +217,10 @@ def _extreme(op, a, dim, keepdim):
     if isinstance(dim, (Tensor, np.ndarray)):
         raise TypeError(f"{op}: dim must be an int, got {checks.describe(dim)}; the elementwise "
                         f"{op}imum of two tensors (torch.{op}(a, b)) is not implemented")
-    (axis,) = normalize_dims(dim, array.ndim, op)
+    axes = normalize_dims(dim, array.ndim, op)
     if array.ndim == 0:        # PyTorch: a 0-d tensor's max(0) is itself, at index 0
         return result(reshape(a, ()), np.zeros((), dtype=np.int64))
+    (axis,) = axes
     _refuse_empty(op, array, (axis,))
     indices = along(array, axis=axis, keepdims=True).astype(np.int64, copy=False)
     values = TakeAlongDim.apply(a, indices, axis, keepdim)
