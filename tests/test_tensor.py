@@ -386,7 +386,7 @@ def test_raw_unwraps_tensors_only_and_every_family_takes_plain_arrays(rng):
     hs, c_n = F.lstm(xs, np.zeros((4, 5)), np.zeros((4, 5)), np.ones((20, 2)), np.ones((20, 5)),
                      np.ones(20), np.ones(20))
     assert hs.shape == (3, 4, 5) and c_n.shape == (4, 5)
-    with pytest.raises(ValueError, match=r"Conv2d kernel_size: expected an int or a pair"):
+    with pytest.raises(ValueError, match=r"Conv2d: kernel_size must be an int or a pair of ints"):
         minisnip.nn.Conv2d(3, 4, (3, 3, 3))
     with pytest.raises(ValueError, match=r"log_softmax: dim 2 is out of range"):
         F.log_softmax(Tensor(a), dim=2)

@@ -20,8 +20,14 @@ from .module import Module, Parameter
 def _refuse_unless_default(layer: str, **options):
     """``options``: name=(value, PyTorch's default); anything but the default is refused."""
     for name, (value, default) in options.items():
-        same = (value is default if default is None or isinstance(default, bool)
-                else not isinstance(value, (bool, np.bool_)) and value == default)
+        if default is None or isinstance(default, bool):
+            same = value is default
+        elif isinstance(default, int):      # num_layers, proj_size: an int, not 1.0
+            same = (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+                    and value == default)
+        else:                               # dropout: a number
+            same = (isinstance(value, (int, float, np.integer, np.floating))
+                    and not isinstance(value, bool) and value == default)
         if not same:
             raise ValueError(f"{layer}: {name}={value!r} is not implemented in minisnip (only "
                              f"PyTorch's default {name}={default!r})")

@@ -7,7 +7,7 @@ from ..autograd import Function
 from ..kernels import batchnorm as bn_kernel
 from ..kernels import conv as conv_kernel
 from ..kernels import pool as pool_kernel
-from ..tensor import raw
+from ..tensor import Tensor, raw
 from . import checks
 from .linalg import products
 
@@ -111,35 +111,49 @@ class BatchNorm2d(Function):
 
 # ------------------------------------------------------------ the functions: checks, then apply
 def pair(v, name):
-    """An int or a pair of ints (height, width), as PyTorch's kernel sizes and strides."""
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name}: expected an int or a pair, got {v}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+    """An int or a pair of ints (height, width), as PyTorch's kernel sizes and strides; ``name``
+    is "<op> <argument>" for the error messages."""
+    op, _, argument = name.partition(" ")
+    return checks.int_pair(v, op, argument or "size")
+
+
+def _equal_pair(value, op, name, minimum):
+    """conv2d's stride or padding: an int or a pair of equal ints (minisnip's convolution
+    kernel has one stride and one padding for both directions: unequal ones are refused)."""
+    if isinstance(value, str):
+        raise ValueError(f"{op}: {name}={value!r} is not implemented in minisnip (an int or a "
+                         f"pair of equal ints)")
+    h, w = checks.int_pair(value, op, name, minimum)
+    if h != w:
+        raise ValueError(f"{op}: {name} {value!r}: only equal values in height and width are "
+                         f"implemented in minisnip")
+    return h
+
+
+def conv_options(op, stride, padding):
+    """conv2d's stride (>= 1) and padding (>= 0) as ints, checked."""
+    return _equal_pair(stride, op, "stride", 1), _equal_pair(padding, op, "padding", 0)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
-    """2-D convolution of x (N, C, H, W) with weight (OC, C, KH, KW), as ``torch.conv2d``."""
-    sx, sw = raw(x).shape, raw(weight).shape
+    """2-D convolution of x (N, C, H, W) with weight (OC, C, KH, KW), as ``torch.conv2d``
+    (``stride`` and ``padding`` equal in both directions; ``dilation`` and ``groups`` 1)."""
+    sx = checks.tensor_argument(x, "conv2d", "input").shape
+    sw = checks.tensor_argument(weight, "conv2d", "weight").shape
     if len(sx) != 4 or len(sw) != 4:
         raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (OC, C, KH, KW), got "
                          f"{sx} and {sw}")
     if sx[1] != sw[1]:
         raise ValueError(f"conv2d: input {sx} has {sx[1]} channels, weight {sw} expects {sw[1]}")
-    if isinstance(stride, (tuple, list)) or isinstance(padding, (tuple, list)):
-        s, p = pair(stride, "conv2d stride"), pair(padding, "conv2d padding")
-        if s[0] != s[1] or p[0] != p[1]:
-            raise ValueError("conv2d: only equal strides/paddings in H and W are supported")
-        stride, padding = s[0], p[0]
-    if stride < 1 or padding < 0:
-        raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got {stride}, {padding}")
+    if 0 in sx[1:] or 0 in sw:
+        raise ValueError(f"conv2d: input {sx} and weight {sw}: only the batch N may be 0")
+    stride, padding = conv_options("conv2d", stride, padding)
     if sx[2] + 2 * padding < sw[2] or sx[3] + 2 * padding < sw[3]:
         raise ValueError(f"conv2d: kernel {sw[2:]} is larger than the padded input "
                          f"{(sx[2] + 2 * padding, sx[3] + 2 * padding)}")
-    if bias is not None and raw(bias).shape != (sw[0],):
+    if bias is not None and checks.tensor_argument(bias, "conv2d", "bias").shape != (sw[0],):
         raise ValueError(f"conv2d: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
-    return Conv2d.apply(x, weight, bias, int(stride), int(padding))
+    return Conv2d.apply(x, weight, bias, stride, padding)
 
 
 def _is_default(value, default) -> bool:
@@ -218,19 +232,46 @@ def global_avg_pool2d(x):
 
 
 def adaptive_avg_pool2d(x, output_size):
-    if pair(output_size, "adaptive_avg_pool2d") != (1, 1):
+    if pair(output_size, "adaptive_avg_pool2d output_size") != (1, 1):
         raise ValueError("adaptive_avg_pool2d: only output_size 1 (global pooling) is supported")
     return global_avg_pool2d(x).reshape(raw(x).shape[0], raw(x).shape[1], 1, 1)
 
 
-def batch_norm(x, running_mean, running_var, weight, bias, training, momentum=0.1, eps=1e-5):
-    s = raw(x).shape
+def _channel_array(value, op, name, channels):
+    """A per-channel array (C,) of batch_norm: a Tensor's array or an array, float32/64."""
+    array = checks.tensor_argument(value, op, name)
+    if array.shape != (channels,):
+        raise ValueError(f"{op}: {name} of shape {array.shape}, expected ({channels},): one per "
+                         f"channel of the input")
+    return array
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """``torch.nn.functional.batch_norm`` for (N, C, H, W): statistics per channel; in
+    training the running statistics (arrays or Tensors, updated in place) move by
+    ``momentum``; in evaluation they normalize. ``weight``/``bias`` None: 1 and 0."""
+    s = checks.tensor_argument(x, "batch_norm", "input").shape
     if len(s) != 4:
         raise ValueError(f"batch_norm: expected input (N, C, H, W), got {s}")
-    if raw(weight).shape != (s[1],):
-        raise ValueError(f"batch_norm: weight of shape {raw(weight).shape} for {s[1]} channels")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"batch_norm: training must be a bool, got {checks.describe(training)}")
+    stats = [None if v is None else _channel_array(v, "batch_norm", name, s[1])
+             for v, name in ((running_mean, "running_mean"), (running_var, "running_var"))]
+    if not training and any(v is None for v in stats):
+        raise ValueError("batch_norm: evaluation (training=False) needs running_mean and "
+                         "running_var")
+    if (stats[0] is None) != (stats[1] is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+    momentum = checks.real(momentum, "batch_norm", "momentum", low=0.0, high=1.0)
+    eps = checks.real(eps, "batch_norm", "eps", low=0.0)
+    dtype = raw(x).dtype
+    weight = (Tensor(np.ones(s[1], dtype)) if weight is None else weight)
+    bias = (Tensor(np.zeros(s[1], dtype)) if bias is None else bias)
+    _channel_array(weight, "batch_norm", "weight", s[1])
+    _channel_array(bias, "batch_norm", "bias", s[1])
     if training and s[0] * s[2] * s[3] < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got "
                          f"input of shape {s}")
-    return BatchNorm2d.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
-                             training=training, momentum=momentum, eps=eps)
+    return BatchNorm2d.apply(x, weight, bias, running_mean=stats[0], running_var=stats[1],
+                             training=bool(training), momentum=momentum, eps=eps)
