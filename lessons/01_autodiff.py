@@ -10,7 +10,6 @@
 # %%
 import numpy as np
 
-import minisnip
 from minisnip import Tensor, functional as F
 
 rng = np.random.default_rng(0)
@@ -90,6 +89,7 @@ assert np.allclose(w1.grad, numeric, atol=1e-8)
 a = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
 (a * a + a).sum().backward()
 print("d(a*a + a)/da =", a.grad, "(expected 2a + 1 =", 2 * a.data + 1, ")")
+assert np.allclose(a.grad, 2 * a.data + 1)
 
 # %% [markdown]
 # Try it: set `MINISNIP_DEBUG=1` and rerun this lesson to see every op, its shapes and its

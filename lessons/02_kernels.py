@@ -4,17 +4,28 @@
 # The training step of LeNet-300-100 is mostly three matrix products forward and six
 # backward. We write the product six ways and time each against NumPy's `@` (OpenBLAS).
 # Set MINISNIP_FAST=1 for small sizes.
+#
+# **Reading the numbers.** Times depend on the machine and on what else runs on it. The text
+# below says what usually happens on an idle laptop; on a busy machine (a shared server,
+# other programs, a test suite in another window) a parallel kernel can be *slower* than the
+# serial one: every parallel region waits for all its threads, and a thread that the
+# operating system has descheduled holds everyone up. If your numbers contradict the text,
+# look at the load printed below; compare with `NUMBA_NUM_THREADS=1 python
+# lessons/02_kernels.py`, or run again when the machine is quiet.
 
 # %%
 import os
 import time
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from minisnip.kernels.matmul import matmul as minisnip_matmul
 
 FAST = os.environ.get("MINISNIP_FAST") == "1"
+print(f"{numba.get_num_threads()} Numba threads on {os.cpu_count()} cores; load average "
+      f"over the last minute: {os.getloadavg()[0]:.2f} (above the core count: expect noise)")
 M, K, N = (20, 40, 30) if FAST else (100, 784, 300)   # the first layer at batch 100
 rng = np.random.default_rng(0)
 A = rng.standard_normal((M, K)).astype(np.float32)
@@ -108,7 +119,9 @@ bench("Numba, i-k-j loops", lambda: ikj_numba(A, B))
 
 # %% [markdown]
 # ## 4. Parallel over rows
-# Rows of C are independent: `prange` hands them to threads (2 cores here).
+# Rows of C are independent: `prange` hands them to threads (one per core by default). On
+# an idle machine this divides the time by about the number of cores; on a busy one it may
+# not (see "Reading the numbers" above).
 
 # %%
 @njit(cache=True, parallel=True)
@@ -158,9 +171,10 @@ bench("minisnip matmul (picks)", lambda: minisnip_matmul(A, B))
 bench("NumPy @ (OpenBLAS)", lambda: A @ B)
 
 # %% [markdown]
-# OpenBLAS still wins: it has hand-written assembly micro-kernels that keep a whole tile of C
-# in registers while streaming both operands, tunes its blocking to the cache sizes and packs
-# A too. `benchmarks/bench_matmul.py` measures every product of the
+# OpenBLAS usually wins on larger products: it has hand-written assembly micro-kernels that
+# keep a whole tile of C in registers while streaming both operands, tunes its blocking to
+# the cache sizes and packs A too. On this layer's shape the dot-product tiles come close,
+# and on some machines ahead; which one wins on yours is what the table above says. `benchmarks/bench_matmul.py` measures every product of the
 # training step; `MINISNIP_MATMUL=blas` switches the engine to NumPy's `@`.
 
 # %%

@@ -91,6 +91,7 @@ for layer, g in enumerate(sens.g):
         fd = (loss_with(plus) - loss_with(minus)) / 2e-6
         worst = max(worst, abs(fd - g[j]))
 print(f"largest |finite difference - g|: {worst:.2e}")
+assert worst < 1e-6, "g should be dL/dc: Eq. 5"
 
 # %% [markdown]
 # ## Check 2: g against the exact removal Delta-L_j = L(1) - L(1 - e_j) (Eq. 4)
@@ -117,7 +118,9 @@ def spearman(a, b):
     return np.corrcoef(ra, rb)[0, 1]
 
 
-print(f"Spearman rank correlation of |g| and |Delta-L|: {spearman(np.abs(approx), np.abs(exact)):.3f}")
+rho = spearman(np.abs(approx), np.abs(exact))
+print(f"Spearman rank correlation of |g| and |Delta-L|: {rho:.3f}")
+assert rho > 0.5, "the first-order estimate should rank connections much like the removal"
 print(f"correlation of signed g and Delta-L:            {np.corrcoef(approx, exact)[0, 1]:.3f}")
 m = len(exact)
 for frac in (0.5, 0.2, 0.1):
@@ -151,8 +154,10 @@ for t in (1.0, 0.5, 0.25, 0.125, 0.0625):
     error = abs(delta - g)
     ratio = "" if previous is None else f"{previous / error:6.2f}"
     print(f"{t:7.4f} {g:11.3e} {delta:11.3e} {error:10.2e} {ratio}")
+    last_ratio = None if previous is None else previous / error
     previous = error
 w.data[j] = w0
+assert 3.0 < last_ratio < 5.0, "halving t should divide the error by about 4 (Taylor)"
 
 # %% [markdown]
 # ## Several batches: sum the signed g, then take |.|

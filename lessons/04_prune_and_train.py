@@ -15,7 +15,7 @@ from minisnip import Tensor, functional as F, optim
 from minisnip.data import batches, prepare
 from minisnip.models import build_model
 from minisnip.nn import init
-from minisnip.plots import save_figure2_grid
+from minisnip.plots import figure2_grid, show
 from minisnip.pruners import prune
 from minisnip.train import evaluate
 
@@ -88,6 +88,7 @@ for method in ("snip", "random"):
     err = train(model)
     zeros_stayed = all(np.all(w.data[c.data == 0] == 0) for _, w, c in model.named_masks())
     print(f"{method:7s} at 98% sparsity: test error {err:5.2f}%   pruned weights still 0: {zeros_stayed}")
+    assert zeros_stayed
 
 # %% [markdown]
 # ## What SNIP keeps: Figure 2
@@ -104,9 +105,9 @@ for c, name in enumerate(CLASSES):
     model, _ = pruned_model("snip", sparsity=0.95, x=data.x_train[idx], y=data.y_train[idx])
     masks[name] = model.fc1.c.data
     examples[name] = data.x_train[idx[0]]
-path = save_figure2_grid(masks, "figure2_per_class.png", examples=examples,
-                         title="SNIP at 95%: first-layer connections kept, per class")
-print("wrote", path)
+show(figure2_grid(masks, examples=examples,
+                  title="SNIP at 95%: first-layer connections kept, per class"),
+     "lesson04_figure2_per_class.png")
 
 # %%
 print("lesson 4 done")

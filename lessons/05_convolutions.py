@@ -1,8 +1,10 @@
 # %% [markdown]
 # # Lesson 5: convolution as loops, as im2col + matmul, its backward, and what SNIP keeps
 #
-# A convolution slides a small filter over the image. Written as loops it is six nested
-# loops; unfolded with im2col it becomes ONE matrix product, which is how minisnip (and most
+# A convolution slides a small filter over the image. Written as loops it is seven nested
+# loops (image, filter, output row, output column, and the sum over channel, filter row,
+# filter column); below, the last three become one NumPy product inside four Python loops.
+# Unfolded with im2col it becomes ONE matrix product, which is how minisnip (and most
 # frameworks) compute it. Its backward is two more products and the adjoint of im2col.
 
 # %%
@@ -11,11 +13,10 @@ import time
 
 import numpy as np
 
-from minisnip import Tensor, functional as F
+from minisnip import functional as F
 from minisnip.kernels import conv
 from minisnip.models import build_model
 from minisnip.nn import init
-from minisnip.snip import connection_sensitivity
 
 FAST = os.environ.get("MINISNIP_FAST") == "1"
 rng = np.random.default_rng(0)
@@ -54,8 +55,10 @@ cols = conv.im2col(x, 3, 3, 1, 0)
 print("cols:", cols.shape, "= (C*KH*KW, N*OH*OW)")
 as_matmul = (w.reshape(4, -1) @ cols).reshape(4, 2, 6, 6).transpose(1, 0, 2, 3)
 print("max |im2col+matmul - loops|:", np.abs(as_matmul - loops).max())
+assert np.allclose(as_matmul, loops)
 out, _ = conv.conv2d_forward(x, w)
 print("max |minisnip conv2d - loops|:", np.abs(out - loops).max())
+assert np.allclose(out, loops)
 
 # %% [markdown]
 # ## 3. The backward

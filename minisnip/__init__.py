@@ -15,7 +15,7 @@ from . import config
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_debug
 from .tensor import Tensor, tensor
 
-__version__ = "0.1.0"
+from ._meta import VERSION as __version__
 
 _SUBMODULES = {"functional", "nn", "optim", "snip", "masks", "report", "pruners", "data",
                "models", "train", "streams", "files", "gradcheck", "checkpoint", "ops",

@@ -44,12 +44,27 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pruner", default=None, choices=methods(), metavar="PRUNER",
                    help=f"pruning method, with --sparsity (default {defaults.pruner}): "
                         f"{' | '.join(methods())}")
-    p.add_argument("--prune-batch", type=int, default=defaults.prune_batch,
-                   help=f"size of the one mini-batch SNIP scores on (default "
-                        f"{defaults.prune_batch})")
+    p.add_argument("--prune-batch", type=_prune_batch, default=defaults.prune_batch,
+                   help=f"size of the one mini-batch SNIP scores on, the paper's |D^b|, or "
+                        f"'all' for the whole training split (default {defaults.prune_batch})")
+    p.add_argument("--score-init", default=None, choices=SCHEMES,
+                   help="with --sparsity: score a network initialized by this scheme (its own "
+                        "draw), then train from the --init weights with its mask (the paper's "
+                        "Table 3); default: score the weights training starts from")
     p.add_argument("--max-train", type=int, default=None,
                    help="use only the first N training images (quick runs)")
     p.add_argument("--json", default=None, help="write the record here (JSON)")
+
+
+def _prune_batch(text: str):
+    """``--prune-batch``: a number of images, or ``all`` (the whole training split)."""
+    if text == "all":
+        return "all"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of images or 'all', got "
+                                         f"{text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--milestones", type=int, nargs="*", default=None,
                    help="epochs after which the lr is multiplied by 0.1 ("
                         + describe_default("milestones") + ")")
+    p.add_argument("--shuffled-labels", action="store_true",
+                   help="train on a seeded permutation of the training labels (the paper's "
+                        "Figure 4, fitting random labels); pruning scores the true labels, "
+                        "validation and test errors are against the true labels")
     p.add_argument("--checkpoint", default=None,
                    help="save a checkpoint here after every epoch (written atomically)")
     p.add_argument("--resume", default=None, help="continue the run saved in this checkpoint")
@@ -101,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/figure2")
 
+    from .course.command import add_arguments as add_course_arguments
+    p = sub.add_parser("course", help="the course kit: list the assignments, build a "
+                                      "student's tree, grade a tree")
+    add_course_arguments(p)
+
     from .experiments.command import add_arguments as add_experiment_arguments
     p = sub.add_parser("experiment", help="run (or continue) one of the paper's experiments; "
                                           "--list shows them")
@@ -122,6 +146,8 @@ def _config_from(args, **overrides):
     values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     if values.get("milestones") is not None:
         values["milestones"] = tuple(values["milestones"])
+    if values.get("prune_batch") == "all":
+        values["prune_batch"] = None  # RunConfig's "whole training split"
     values.update(overrides)
     return RunConfig(**values)
 
@@ -170,7 +196,8 @@ def cmd_demo(args) -> int:
     write_json(os.path.join(args.out, "result.json"), record)
     png = os.path.join(args.out, "figure2_first_layer_mask.png")
     save_figure2(model.fc1.c.data, png,
-                 title=f"SNIP keeps {1 - args.sparsity:.0%} of LeNet-300-100's first layer")
+                 title=f"SNIP keeps {1 - args.sparsity:.0%} of LeNet-300-100's connections: "
+                       f"which input pixels its first layer still sees")
     print(f"\nwrote {os.path.join(args.out, 'result.json')} and {png}")
     return 0
 
@@ -191,6 +218,11 @@ def cmd_figure2(args) -> int:
                    download=args.download)
     print(f"wrote {path} and its data beside it (.json)")
     return 0
+
+
+def cmd_course(args) -> int:
+    from .course.command import run
+    return run(args)
 
 
 def cmd_experiment(args) -> int:
@@ -215,7 +247,8 @@ def main(argv=None) -> int:
         return int(exit_.code or 0)
     handler = {"train": cmd_train, "prune": cmd_prune, "demo": cmd_demo,
                "models": cmd_models,
-               "experiment": cmd_experiment, "figure2": cmd_figure2}[args.command]
+               "experiment": cmd_experiment, "figure2": cmd_figure2,
+               "course": cmd_course}[args.command]
     try:
         from .config import tune_process
         tune_process()  # the process-wide tunings of a training program (minisnip/config.py)

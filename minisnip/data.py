@@ -91,7 +91,7 @@ def candidate_dirs(name: str, data_dir: Optional[str] = None) -> list:
 
 
 def _how_to_get(name: str, data_dir: Optional[str] = None) -> str:
-    tips = [f"pass --data-dir DIR (or set MINISNIP_DATA) to a folder with the files",
+    tips = ["pass --data-dir DIR (or set MINISNIP_DATA) to a folder with the files",
             f"or rerun with --download to fetch the official files into "
             f"{data_dir or cache_dir(name)}"]
     if name == "fashion-mnist":

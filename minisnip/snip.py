@@ -53,7 +53,7 @@ class Sensitivity:
 
 
 def connection_sensitivity(model, inputs=None, targets=None, loss_fn=None,
-                           batches=None) -> Sensitivity:
+                           batches=None, at=None) -> Sensitivity:
     """g = dL/dc at c = 1 (Eq. 5) and s = |g| / sum|g| (Eq. 6) for every prunable weight.
 
     One forward-backward with every mask ``c`` at 1 and requiring grad: ``c.grad`` *is* g
@@ -62,11 +62,13 @@ def connection_sensitivity(model, inputs=None, targets=None, loss_fn=None,
     instead of one; the *signed* g is summed over them and |.| taken at the end (the paper
     scores one). ``masks.scoring`` holds the state: eval mode (BatchNorm uses its running
     statistics and keeps them), only the masks require grad, and afterwards the model is as
-    it was.
+    it was. ``at``: the mask values (one array per prunable layer) at which g is taken instead
+    of the paper's c = 1; FORCE and iterative SNIP (``pai/force.py``) take it at the current
+    pruned mask.
     """
     loss_fn = loss_fn or F.cross_entropy
     losses = []
-    with scoring(model) as layers:                          # c = 1, requires grad
+    with scoring(model, at) as layers:                      # c = 1 (or at), requires grad
         for x, y in _scoring_batches(inputs, targets, batches):
             loss = loss_fn(model(Tensor(x)), y)             # L(c * w; D^b)
             loss.backward()                                 # c.grad += dL/dc
@@ -145,26 +147,33 @@ def top_kappa(scores: list, kappa: int) -> list:
     +0.0 and -0.0 count as equal; NaN scores are an error. ``scores`` may be a
     :class:`Sensitivity` (its s is used).
     """
+    scores, flat = _flat_scores(scores, kappa)      # every layer's scores in one vector
+    keep = np.zeros(flat.size, dtype=bool)
+    keep[np.argsort(-flat, kind="stable")[:kappa]] = True
+    assert keep.sum() == kappa
+    masks, start = [], 0
+    for s in scores:                                # back into one mask per layer
+        masks.append(keep[start:start + np.size(s)].reshape(np.shape(s)))
+        start += np.size(s)
+    return masks
+
+
+def _flat_scores(scores, kappa) -> tuple:
+    """``(scores as a list, all of them in one float64 vector)``, checked: one array per
+    layer, no NaN, kappa an integer in [0, m]."""
     if isinstance(scores, Sensitivity):
         scores = scores.s
     if not len(scores):
         raise ValueError("top_kappa: no scores given (one array per prunable layer expected)")
-    sizes = [np.size(s) for s in scores]
-    m = int(sum(sizes))
-    if isinstance(kappa, bool) or not isinstance(kappa, (int, np.integer)) or not 0 <= kappa <= m:
-        raise ValueError(f"top_kappa: kappa must be an integer in [0, {m}], got {kappa!r}")
-    flat = np.concatenate([np.asarray(s, dtype=np.float64).ravel() for s in scores]) if scores \
-        else np.zeros(0)
+    scores = list(scores)
+    flat = np.concatenate([np.asarray(s, dtype=np.float64).ravel() for s in scores])
+    if isinstance(kappa, bool) or not isinstance(kappa, (int, np.integer)) \
+            or not 0 <= kappa <= flat.size:
+        raise ValueError(f"top_kappa: kappa must be an integer in [0, {flat.size}], got "
+                         f"{kappa!r}")
     if np.isnan(flat).any():
         raise ValueError("top_kappa: the scores contain NaN (did the loss overflow?)")
-    keep = np.zeros(m, dtype=bool)
-    keep[np.argsort(-flat, kind="stable")[:kappa]] = True
-    assert keep.sum() == kappa
-    out, start = [], 0
-    for s, n in zip(scores, sizes):
-        out.append(keep[start:start + n].reshape(np.shape(s)))
-        start += n
-    return out
+    return scores, flat
 
 
 # -------------------------------------------------------------------- Algorithm 1

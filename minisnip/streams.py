@@ -11,6 +11,10 @@ stream              key        used for
 ``INIT``            0          the initial weights (``nn.init.initialize``)
 ``PRUNE_BATCH``     1          which training images form the pruning mini-batch
 ``PRUNER``          2          the pruning method's own draws (random scores, shuffles, ...)
+``SCORE_INIT``      3          the weights of the network that is scored, when ``score_init``
+                               is set (scored on another draw than the one trained, Table 3)
+``LABELS``          4          the permutation of the training labels, when
+                               ``shuffled_labels`` (fitting random labels, Figure 4)
 ``VALIDATION``      7          which training images are held out for validation
 ``EPOCH``           100 + e    the order of the training data in epoch e (0-based)
 ==================  =========  ===========================================================
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-INIT, PRUNE_BATCH, PRUNER, VALIDATION, EPOCH = 0, 1, 2, 7, 100
+INIT, PRUNE_BATCH, PRUNER, SCORE_INIT, LABELS, VALIDATION, EPOCH = 0, 1, 2, 3, 4, 7, 100
 
 
 def generator(seed: int, stream: int, epoch: int = 0) -> np.random.Generator:

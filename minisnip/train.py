@@ -92,13 +92,21 @@ class RunConfig:
     init: Optional[str] = None
     sparsity: Optional[float] = None
     pruner: str = "snip"
-    prune_batch: int = 100
+    # images SNIP scores on (the paper's |D^b|); None: the whole training split (Figure 3)
+    prune_batch: Optional[int] = 100
     val_fraction: float = 0.1
     augment: Optional[bool] = None
     checkpoint: Optional[str] = None
     resume: Optional[str] = None
     max_train: Optional[int] = None  # use only the first N training images (quick runs, tests)
     quiet: bool = False
+    # Score a network initialized by this scheme (its own draw, stream SCORE_INIT), then train
+    # from the weights `init` draws, masked; None: score the weights training starts from.
+    # The paper's Table 3 (initialization for scoring).
+    score_init: Optional[str] = None
+    # Train on a seeded permutation of the training labels (stream LABELS); pruning still
+    # scores the true labels, validation and test use the true labels. The paper's Figure 4.
+    shuffled_labels: bool = False
 
     def resolved(self) -> "RunConfig":
         """Fill every unset hyper-parameter from the protocol of this model's family."""
@@ -132,8 +140,10 @@ def validate(config: RunConfig) -> None:
         problems.append(f"sparsity must be a fraction in [0, 1) (the paper's kappa-bar = "
                         f"(m - kappa) / m; 0.95 removes 95% of the connections), got "
                         f"{config.sparsity}")
-    if config.prune_batch < 1:
-        problems.append(f"prune batch must be >= 1, got {config.prune_batch}")
+    if config.prune_batch is not None and config.prune_batch < 1:
+        problems.append(f"prune batch must be >= 1 images (or None: the whole training split), "
+                        f"got {config.prune_batch}")
+    problems += _scoring_init_problems(config)
     if not 0 <= config.val_fraction < 1:
         problems.append(f"validation fraction must be in [0, 1), got {config.val_fraction}")
     if config.data_dir is not None and config.dataset == "fashion-mini":
@@ -156,6 +166,22 @@ def validate(config: RunConfig) -> None:
         raise ValueError("invalid run settings: " + "; ".join(problems))
     if config.checkpoint is not None:
         writable_target(config.checkpoint, "checkpoint")
+
+
+def _scoring_init_problems(config: RunConfig) -> list:
+    from .nn.init import SCHEMES
+    if config.score_init is None:
+        return []
+    if config.score_init not in SCHEMES:
+        return [f"score init must be one of {', '.join(SCHEMES)}, got {config.score_init!r}"]
+    if not config.sparsity:
+        return [f"score init {config.score_init!r} only matters when pruning: give a sparsity "
+                f"(--sparsity), or leave score init unset for a dense run"]
+    if config.pruner.endswith("-reinit"):
+        return [f"score init with --pruner {config.pruner}: training already starts from the "
+                f"weights `init` draws, not from the scored ones, so -reinit would change "
+                f"nothing; use --pruner {config.pruner[:-len('-reinit')]}"]
+    return []
 
 
 # Settings a resumed run may change: where things are, what is printed, and (only upwards)
@@ -287,12 +313,76 @@ def check_fits(model, config: RunConfig, data) -> None:
         model.train(was_training)
 
 
+def training_labels(config: RunConfig, data) -> np.ndarray:
+    """The labels the network is trained on: the true ones, or with ``shuffled_labels`` a
+    permutation of them drawn from the LABELS stream (each image gets another image's label;
+    the classes keep their sizes). Only training sees them: pruning scores the true labels
+    (``pruning_batch``) and validation and test are measured against the true labels."""
+    if not config.shuffled_labels:
+        return data.y_train
+    return streams.generator(config.seed, streams.LABELS).permutation(data.y_train)
+
+
 def pruning_batch(config: RunConfig, data):
-    """The one mini-batch SNIP looks at: ``prune_batch`` training images chosen by the seed."""
+    """The one mini-batch SNIP looks at (the paper's D^b): ``prune_batch`` training images
+    chosen by the seed, with their true labels; ``prune_batch`` None is the whole training
+    split, in its order."""
+    if config.prune_batch is None:
+        return data.x_train, data.y_train
     rng = streams.generator(config.seed, streams.PRUNE_BATCH)
     index = rng.choice(len(data.x_train), size=min(config.prune_batch, len(data.x_train)),
                        replace=False)
     return data.x_train[index], data.y_train[index]
+
+
+# A scoring batch larger than this is scored in pieces of this many images (memory: one
+# forward-backward of LeNet-5 on 54,000 images would need several GB for im2col alone).
+SCORING_PIECE = 1000
+
+
+def scoring_pieces(inputs, targets, piece: int = SCORING_PIECE):
+    """The scoring batch D^b in pieces, and the loss that makes their sum the loss of D^b.
+
+    SNIP's loss on D^b is the *mean* cross-entropy over its n images. Scored in pieces
+    (``connection_sensitivity(batches=...)`` sums the signed g of each piece), the loss of a
+    piece of n_k images is weighted by n_k / n: the sum over pieces of (n_k / n) * mean_k is
+    the mean over D^b, so the summed g equals the g of one forward-backward on all of D^b
+    (up to float rounding), whatever the size of the last piece. Returns ``(batches,
+    loss_fn)``; one piece, with the plain mean, when D^b fits in one."""
+    n = len(inputs)
+    if n <= piece:
+        return [(inputs, targets)], None
+    batches = [(inputs[i:i + piece], targets[i:i + piece]) for i in range(0, n, piece)]
+
+    def share_of_the_mean(logits, y):
+        return F.cross_entropy(logits, y) * (len(y) / n)
+
+    return batches, share_of_the_mean
+
+
+def scored_model(config: RunConfig, model, num_classes: int):
+    """The network SNIP scores: ``model`` itself, or with ``score_init`` the same architecture
+    initialized by that scheme from its own stream (SCORE_INIT), so that the scheme used for
+    scoring and the weights trained are chosen separately (the paper's Table 3; the official
+    code likewise keeps the weights it scores apart from the weights it trains)."""
+    if config.score_init is None:
+        return model
+    from .models import build_model
+    from .nn import init
+    scored = build_model(config.model, num_classes=num_classes)
+    init.initialize(scored, config.score_init,
+                    rng=streams.generator(config.seed, streams.SCORE_INIT))
+    return scored
+
+
+def first_layer_kept(model) -> dict:
+    """The first prunable layer's mask summed over its outputs: how many connections each
+    input (pixel, channel x kernel position, ...) kept, for pictures like the paper's
+    Figures 2 and 3 (``kept_per_input / outputs`` is the kept fraction)."""
+    name, _, c = next(iter(model.named_masks()))
+    kept = c.data.reshape(c.shape[0], -1).sum(axis=0)
+    return dict(name=name, shape=list(c.shape), outputs=int(c.shape[0]),
+                kept_per_input=[int(k) for k in kept])
 
 
 def setup(config: RunConfig):
@@ -317,14 +407,26 @@ def process_settings() -> dict:
 
 def prune_at_init(config: RunConfig, model, data) -> tuple:
     """Algorithm 1 on the run's pruning batch with ``config.pruner``; returns the report and
-    its record (the report's numbers, the pruner, the batch size and the time taken)."""
+    its record (the report's numbers, the pruner, the batch size, the first layer's kept
+    connections per input, and the time taken). With ``score_init`` the masks are chosen on
+    :func:`scored_model` and applied to ``model`` (whose pruned weights become 0)."""
+    from .masks import apply
     from .pruners import prune
+    from .report import prune_report
     xp, yp = pruning_batch(config, data)
+    batches, loss_fn = scoring_pieces(xp, yp)
+    scored = scored_model(config, model, data.num_classes)
     t0 = time.perf_counter()
-    report = prune(model, xp, yp, config.sparsity, method=config.pruner, init_scheme=config.init,
-                   rng=streams.generator(config.seed, streams.PRUNER))
+    report = prune(scored, sparsity=config.sparsity, method=config.pruner,
+                   init_scheme=config.init, rng=streams.generator(config.seed, streams.PRUNER),
+                   batches=batches, loss_fn=loss_fn)
+    if scored is not model:
+        keep = [c.data.astype(bool) for _, _, c in scored.named_masks()]
+        apply(model, keep)
+        report = prune_report(model, config.pruner, keep)
     return report, dict(report.to_dict(), seconds=time.perf_counter() - t0,
-                        pruner=config.pruner, prune_batch=len(xp))
+                        pruner=config.pruner, prune_batch=len(xp), scoring_pieces=len(batches),
+                        first_layer=first_layer_kept(model))
 
 
 def run(config: RunConfig, return_model: bool = False):
@@ -366,6 +468,7 @@ def run(config: RunConfig, return_model: bool = False):
         record.update(sparsity=0.0)
 
     augment = augment_batch if config.augment else None
+    labels = training_labels(config, data)
     n_train = len(data.x_train)
     _log(config, f"{config.model} on {config.dataset}: {n_train} train / {len(data.x_val)} val / "
                  f"{len(data.x_test)} test images, {record['parameters']:,} parameters, "
@@ -374,7 +477,7 @@ def run(config: RunConfig, return_model: bool = False):
         t0 = time.perf_counter()
         lr = optimizer.lr
         loss, train_err, seen = train_epoch(
-            model, optimizer, data.x_train, data.y_train, batch_size=config.batch_size,
+            model, optimizer, data.x_train, labels, batch_size=config.batch_size,
             rng=streams.generator(config.seed, streams.EPOCH, epoch), augment=augment)
         scheduler.step()
         seconds = time.perf_counter() - t0

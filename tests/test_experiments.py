@@ -116,7 +116,8 @@ def test_a_quick_look_is_never_reported_as_the_full_experiment(experiment, ran, 
     assert not quick["reference"]["comparable"]
     assert all(row["difference"] is None for row in quick["table"])
     markdown = (tmp_path / "tiny-test" / "summary.md").read_text()
-    assert "epochs = 1 instead of 10" in markdown and "Not compared" in markdown
+    assert "epochs = 1 instead of 2 (this experiment's; the protocol's 10)" in markdown
+    assert "Not compared" in markdown
     assert "--epochs 1" in quick["command"]
 
     ran.clear()

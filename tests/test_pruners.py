@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from minisnip import pruners, snip
-from minisnip.pruners import SCORERS, methods, parse_method, prune
+from minisnip.pruners import ITERATIVE, SCORERS, methods, parse_method, prune, shuffle_within_layers
 from minisnip.snip import connection_sensitivity
 
 from .test_snip import one_numba_thread, small_net  # noqa: F401 (autouse fixture)
@@ -19,12 +19,19 @@ def _masks(model):
     return [c.data.copy() for _, _, c in model.named_masks()]
 
 
+BASES = list(SCORERS) + list(ITERATIVE)
+
+
 def test_method_names_and_parsing():
-    assert {"snip", "random", "magnitude"} <= set(SCORERS)
-    assert {"snip-shuffled", "snip-reinit", "snip-inverted", "magnitude-inverted"} <= set(methods())
+    assert {"snip", "random", "magnitude", "grasp"} <= set(SCORERS)
+    assert {"synflow", "iter-snip", "force"} <= set(ITERATIVE)
+    assert {"snip-shuffled", "snip-reinit", "snip-inverted", "magnitude-inverted",
+            "grasp-inverted", "synflow-shuffled", "iter-snip-reinit", "force-inverted"} <= set(methods())
     assert parse_method("snip-inverted") == ("snip", "inverted")
     assert parse_method("magnitude") == ("magnitude", None)
-    for bad in ("snap", "snip-upside-down", "inverted", ""):
+    assert parse_method("iter-snip") == ("iter-snip", None)
+    assert parse_method("iter-snip-inverted") == ("iter-snip", "inverted")
+    for bad in ("snap", "snip-upside-down", "inverted", "", "iter", "iter-snip-shuffled-inverted"):
         with pytest.raises(ValueError, match="unknown pruning method"):
             parse_method(bad)
 
@@ -42,6 +49,19 @@ def test_every_method_keeps_exactly_kappa_in_layer_order(method, seed, data):
     assert _flat(masks).sum() == kappa and set(np.unique(_flat(masks))) <= {0.0, 1.0}
     for _, w, c in model.named_masks():
         assert np.all(w.data[c.data == 0] == 0)
+
+
+@pytest.mark.parametrize("base", BASES)
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 1000), inverted=st.booleans(), data=st.data())
+def test_each_method_keeps_exactly_kappa_for_any_kappa(base, seed, inverted, data):
+    """Exactly kappa for every method, iterative ones included (every round's k_t is asserted
+    inside the loop), on ReLU networks whose dead units tie many scores at 0."""
+    model, x, y = small_net(seed, sizes=(5, 4, 3), act="relu")
+    kappa = data.draw(st.integers(0, 5 * 4 + 4 * 3))
+    method = base + ("-inverted" if inverted else "")
+    report = prune(model, x, y, kappa=kappa, method=method, rng=seed)
+    assert _flat(_masks(model)).sum() == kappa == report.kept
 
 
 @pytest.mark.parametrize("method", methods())
@@ -91,14 +111,32 @@ def test_random_is_seeded_and_spreads_over_layers():
     assert all(0.35 < k.mean() < 0.65 for k in a)      # 300 of 600: about half of each layer
 
 
-def test_shuffled_keeps_per_layer_counts_but_not_the_positions():
+@pytest.mark.parametrize("base", BASES)
+def test_shuffled_keeps_per_layer_counts_but_not_the_positions(base):
     plain, x, y = small_net(7, sizes=(8, 6, 4))
     shuffled, _, _ = small_net(7, sizes=(8, 6, 4))
-    prune(plain, x, y, kappa=20, method="snip")
-    prune(shuffled, x, y, kappa=20, method="snip-shuffled", rng=0)
+    prune(plain, x, y, kappa=20, method=base, rng=0)
+    prune(shuffled, x, y, kappa=20, method=f"{base}-shuffled", rng=0)
     a, b = _masks(plain), _masks(shuffled)
     assert [m.sum() for m in a] == [m.sum() for m in b]
     assert not all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+def test_shuffling_is_random_pruning_with_the_same_per_layer_densities():
+    """Frankle et al.'s baseline draws k_l of a layer's n_l positions uniformly; a shuffled
+    mask must be that distribution: every one of the C(6, 3) = 20 subsets about equally often
+    (a chi-square test at a false-alarm rate of about 1e-6), counts exact in every layer."""
+    keep = [np.array([True, True, True, False, False, False]), np.array([[True], [False]])]
+    rng = np.random.default_rng(0)
+    counts, draws = {}, 6000
+    for _ in range(draws):
+        first, second = shuffle_within_layers(keep, rng)
+        assert first.sum() == 3 and second.sum() == 1 and second.shape == (2, 1)
+        counts[tuple(first)] = counts.get(tuple(first), 0) + 1
+    assert len(counts) == 20
+    expected = draws / 20
+    chi2 = sum((n - expected) ** 2 / expected for n in counts.values())
+    assert chi2 < 55      # chi-square with 19 degrees of freedom: P(> 55) ~ 2e-5
 
 
 def test_inverted_keeps_the_least_sensitive():
@@ -107,6 +145,32 @@ def test_inverted_keeps_the_least_sensitive():
     prune(model, x, y, kappa=20, method="snip-inverted")
     keep = _flat(_masks(model)).astype(bool)
     assert s[keep].max() <= s[~keep].min()
+
+
+@pytest.mark.parametrize("base", list(ITERATIVE))
+def test_inverted_iterative_method_is_inverted_at_every_round(base):
+    """prune(method="M-inverted") runs M's rounds keeping the lowest scores at every round
+    (pai/iterative.py; the rounds themselves are tested in test_pai_force)."""
+    from minisnip.pai.iterative import prune_iteratively
+    model, x, y = small_net(12, sizes=(6, 5, 4), act="relu")
+    expected = prune_iteratively(ITERATIVE[base], model, (x, y), None, None, 15, rounds=4,
+                                 inverted=True)
+    plain = prune_iteratively(ITERATIVE[base], model, (x, y), None, None, 15, rounds=4)
+    prune(model, x, y, kappa=15, method=f"{base}-inverted", rounds=4)
+    assert all(np.array_equal(u, v) for u, v in zip(_masks(model), expected))
+    assert not all(np.array_equal(u, v) for u, v in zip(expected, plain))
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_reinit_keeps_every_methods_mask(base):
+    plain, x, y = small_net(9, sizes=(6, 5, 4))
+    model, _, _ = small_net(9, sizes=(6, 5, 4))
+    prune(plain, x, y, kappa=20, method=base, rng=3)
+    prune(model, x, y, kappa=20, method=f"{base}-reinit", rng=3)
+    assert all(np.array_equal(u, v) for u, v in zip(_masks(plain), _masks(model)))
+    kept = [c.data == 1 for _, _, c in model.named_masks()]
+    assert not any(np.any(w.data[k] == u.data[k]) for k, (_, w, _), (_, u, _)
+                   in zip(kept, model.named_masks(), plain.named_masks()))
 
 
 @pytest.mark.parametrize("scheme", ["vs-x", "rn"])

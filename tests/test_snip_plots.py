@@ -27,3 +27,30 @@ def test_figure2_files_are_png(tmp_path):
         with open(path, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.rglob("*.tmp.png"))
+
+
+NO_BACKEND = """
+import sys
+import matplotlib
+calls = []
+matplotlib.use = lambda *a, **k: calls.append(a)
+import numpy as np
+from minisnip import plots
+masks = {"a": np.ones((3, 784)), "b": np.zeros((3, 784))}
+plots.save_figure2_grid(masks, sys.argv[1] + "/g.png", examples={k: np.ones(784) for k in masks})
+plots.save_figure2(masks["a"], sys.argv[1] + "/p.png")
+assert not calls, calls
+assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
+print("ok")
+"""
+
+
+def test_plots_choose_no_backend_and_never_touch_pyplot(tmp_path):
+    """So that plt.show() in a notebook keeps working after any minisnip figure."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    out = subprocess.run([sys.executable, "-c", NO_BACKEND, str(tmp_path)], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -3,6 +3,7 @@
     minisnip experiment --list                         # every experiment, its runs, how many done
     minisnip experiment NAME                           # run (or continue) it, then the summary
     minisnip experiment NAME --epochs 1 --max-train 2000   # a quick look (the summary says so)
+    minisnip experiment NAME --dataset mnist --data-dir DIR  # on MNIST (its files in DIR)
     minisnip experiment NAME --jobs 2                  # 2 processes here, sharing the cores
     minisnip experiment NAME --shard 0/3               # the first of 3 slices (another machine
                                                        # or a Slurm array task takes the others)
@@ -26,6 +27,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--summarize", action="store_true",
                    help="rebuild summary.{json,md,png} from the records that exist; run nothing")
     p.add_argument("--out", default="runs", help="results folder (default runs/)")
+    from ..data import DATASETS
+    p.add_argument("--dataset", default=None, choices=DATASETS, metavar="DATASET",
+                   help="run every run of the experiment on this data set (one of those "
+                        "--list shows for it; default: the data set each run declares, "
+                        "Fashion-MNIST for the MNIST-sized networks)")
     p.add_argument("--data-dir", default=None, help="folder holding the data set's files")
     p.add_argument("--epochs", type=int, default=None,
                    help="override the protocol's epochs (quick looks; the summary says so)")
@@ -63,7 +69,8 @@ def command_line(args) -> str:
     and summary as the command that made it)."""
     words = ["minisnip", "experiment"] + ([args.name] if args.name else [])
     defaults = dict(out="runs", jobs=1)
-    for option in ("summarize", "out", "data_dir", "epochs", "max_train", "jobs", "threads",
+    for option in ("summarize", "out", "dataset", "data_dir", "epochs", "max_train", "jobs",
+                   "threads",
                    "shard", "launcher", "slurm_partition", "slurm_time", "slurm_cpus",
                    "slurm_mem", "slurm_setup", "slurm_option", "no_wait", "quiet"):
         value = getattr(args, option)
@@ -93,12 +100,15 @@ def run(args) -> int:
         print(f"{'experiment':{width}s}  runs  done in {args.out}/  what")
         for row in rows:
             print(f"{row['name']:{width}s}  {row['runs']:4d}  {row['finished']:4d}{'':10s}"
-                  f"{row['title']}")
+                  f"{row['title']} [--dataset {' | '.join(row['datasets'])}]")
+        from .registry import OTHER_FIGURES
+        for name, (title, command) in OTHER_FIGURES.items():
+            print(f"{name:{width}s}     -     -          {title}: `{command}`")
         return 0
     if not args.name:
         raise ValueError(f"which experiment? minisnip experiment NAME, with NAME one of: "
                          f"{', '.join(EXPERIMENTS)} (or --list)")
-    overrides = {k: getattr(args, k) for k in ("epochs", "max_train", "data_dir")
+    overrides = {k: getattr(args, k) for k in ("dataset", "epochs", "max_train", "data_dir")
                  if getattr(args, k) is not None}
     if args.summarize:
         if given:

@@ -1,37 +1,13 @@
 """The experiments that check minisnip against PyTorch: the paper's networks on Fashion-MNIST,
 dense and pruned with SNIP, beside a PyTorch run of the same protocol.
 
-``PYTORCH_REFERENCE`` holds that run's test errors (%), per seed, as
-``{(model, pruner, sparsity): {seed: error}}`` (pruner ``"dense"`` for the unpruned network).
-The protocol is the one of ``train.PROTOCOLS`` on full Fashion-MNIST, 10 epochs.
+The reference (:mod:`.pytorch_reference`) holds that run's test errors (%), per seed. The
+protocol is the one of ``train.PROTOCOLS`` on full Fashion-MNIST, 10 epochs.
 """
 from __future__ import annotations
 
+from .pytorch_reference import PYTORCH_REFERENCE, PYTORCH_SOURCE, reference_of  # noqa: F401
 from .registry import Experiment, grid, register
-
-PYTORCH_SOURCE = "a PyTorch run of the same protocol (full Fashion-MNIST, 10 epochs), per seed"
-
-PYTORCH_REFERENCE = {
-    ("lenet300", "dense", 0.0): {0: 11.65, 1: 11.38},
-    ("lenet300", "snip", 0.9): {0: 11.60, 1: 11.56},
-    ("lenet300", "snip", 0.95): {0: 12.33, 1: 12.39},
-    ("lenet300", "snip", 0.98): {0: 14.76, 1: 14.24},
-    ("lenet300", "snip", 0.99): {0: 18.59, 1: 17.26},
-    ("lenet5", "dense", 0.0): {0: 9.09, 1: 9.20},
-    ("lenet5", "snip", 0.9): {0: 11.28, 1: 10.74},
-    ("lenet5", "snip", 0.95): {0: 11.84, 1: 11.98},
-    ("lenet5", "snip", 0.98): {0: 13.40, 1: 13.65},
-    ("lenet5", "snip", 0.99): {0: 16.20, 1: 15.67},
-    ("lstm-s", "dense", 0.0): {0: 10.65},
-    ("lstm-s", "snip", 0.95): {0: 18.01},
-    ("gru-s", "dense", 0.0): {0: 9.99},
-    ("gru-s", "snip", 0.95): {0: 20.58},
-}
-
-
-def _reference(*models):
-    return {key: errors for key, errors in PYTORCH_REFERENCE.items() if key[0] in models}
-
 
 register(Experiment(
     name="lenet300-fashion",
@@ -41,8 +17,8 @@ register(Experiment(
                 "The paper's Table 1 setting, on Fashion-MNIST.",
     runs=grid(models=("lenet300",), sparsities=(0.0, 0.9, 0.95, 0.98, 0.99), seeds=(0, 1),
               pruners=("snip", "random")),
-    reference=_reference("lenet300"), reference_source=PYTORCH_SOURCE,
-    reference_name="PyTorch reference", tolerance=0.8))
+    reference=reference_of("lenet300"), reference_source=PYTORCH_SOURCE,
+    reference_name="PyTorch reference", reference_dataset="fashion-mnist", tolerance=0.8))
 
 register(Experiment(
     name="lenet5-fashion",
@@ -51,8 +27,8 @@ register(Experiment(
                 "protocol at lr 0.01 (at lr 0.1 the dense network diverges under this "
                 "initialization).",
     runs=grid(models=("lenet5",), sparsities=(0.0, 0.95, 0.98, 0.99), seeds=(0,)),
-    reference=_reference("lenet5"), reference_source=PYTORCH_SOURCE,
-    reference_name="PyTorch reference", tolerance=0.8))
+    reference=reference_of("lenet5"), reference_source=PYTORCH_SOURCE,
+    reference_name="PyTorch reference", reference_dataset="fashion-mnist", tolerance=0.8))
 
 register(Experiment(
     name="rnn-fashion",
@@ -61,5 +37,5 @@ register(Experiment(
                 "pixels), dense and pruned by SNIP to 95% sparsity, trained with Adam (lr 1e-3, "
                 "no weight decay).",
     runs=grid(models=("lstm-s", "gru-s"), sparsities=(0.0, 0.95), seeds=(0,)),
-    reference=_reference("lstm-s", "gru-s"), reference_source=PYTORCH_SOURCE,
-    reference_name="PyTorch reference", tolerance=1.0))
+    reference=reference_of("lstm-s", "gru-s"), reference_source=PYTORCH_SOURCE,
+    reference_name="PyTorch reference", reference_dataset="fashion-mnist", tolerance=1.0))

@@ -44,7 +44,10 @@ NOT_IN_KEY = {
 # any other value is in the key. A new field not listed here changes every key: every earlier
 # record is then reported and re-run. Add a field here only if its value really reproduces the
 # earlier code; otherwise raise train.PROTOCOL_VERSION.
-ADDED_SETTINGS: dict = {}
+ADDED_SETTINGS: dict = {
+    "score_init": None,          # score the weights training starts from (Table 3's field)
+    "shuffled_labels": False,    # train on the true labels (Figure 4's field)
+}
 
 RECORD_FORMAT = 2  # 1: the earlier layout, named MODEL_PRUNER_SPARSITY_seedS.json, without a key
 KEY_LENGTH = 16  # hex digits of SHA-256 (64 bits)
@@ -144,6 +147,18 @@ class Record:
     @property
     def test_error(self) -> float:
         return float(self.data["test_error"])
+
+
+def lacks(record: Record, needs) -> list:
+    """The dotted paths of ``needs`` (``"pruning.first_layer"``) that ``record`` does not hold."""
+    missing = []
+    for path in needs:
+        value = record.data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            missing.append(path)
+    return missing
 
 
 @dataclasses.dataclass

@@ -15,6 +15,12 @@ import dataclasses
 from typing import Callable, Optional
 
 EXPERIMENTS: dict = {}
+# The paper's figures made without training runs, so not experiments of the runner: name ->
+# (title, the command that makes it). ``minisnip experiment --list`` names them too.
+OTHER_FIGURES = {
+    "figure2": ("Figure 2: what SNIP keeps of the input, per class (no training runs)",
+                "minisnip figure2"),
+}
 
 
 @dataclasses.dataclass
@@ -24,8 +30,16 @@ class Experiment:
     ``runs``: the RunConfigs, in the order they run and are tabled. ``reference``: numbers
     measured elsewhere, ``{(model, pruner, sparsity): {seed: test error %}}`` with pruner
     ``"dense"`` and sparsity 0.0 for the unpruned network, described by ``reference_source``
-    and headed ``reference_name`` in the table; ``tolerance``: the
+    and headed ``reference_name`` in the table; ``reference_dataset``: the data set the
+    reference was measured on (never compared with runs on another); ``tolerance``: the
     points of test error within which our mean counts as agreeing with the reference's.
+    ``datasets``: the data sets ``--dataset`` may choose for every run (without it, each run
+    uses the data set it declares). ``quoted``: numbers from a publication, printed apart from
+    ours and never compared with them: ``{"source": where they were read, "note": ...,
+    "rows": [...]}`` (copied into the summary as it is). ``record_needs``: what the table or
+    figure reads from a record besides its test error, as dotted paths (``"pruning.first_layer"``):
+    a record without them (made by an older minisnip) is run again for this experiment rather
+    than tabled without them.
     ``table(experiment, planned, found, comparable) -> list of rows`` (``planned``: the
     :class:`~minisnip.experiments.runner.PlannedRun` list; ``found``: their valid records by
     key; ``comparable``: no setting was changed from the command line, so the reference
@@ -40,7 +54,11 @@ class Experiment:
     reference: dict = dataclasses.field(default_factory=dict)
     reference_source: str = ""
     reference_name: str = "reference"
+    reference_dataset: Optional[str] = None
     tolerance: Optional[float] = None
+    datasets: tuple = ("fashion-mnist", "mnist", "fashion-mini")
+    quoted: Optional[dict] = None
+    record_needs: tuple = ()
     table: Optional[Callable] = None
     markdown: Optional[Callable] = None
     plot: Optional[Callable] = None
@@ -54,6 +72,7 @@ class Experiment:
             if not isinstance(config, RunConfig):
                 raise TypeError(f"experiment {self.name!r}: runs must be RunConfigs, got "
                                 f"{type(config).__name__}")
+        self.datasets = tuple(self.datasets)
         if self.reference and not self.reference_source:
             raise ValueError(f"experiment {self.name!r}: a reference needs its "
                              f"reference_source (where the numbers come from)")

@@ -13,21 +13,25 @@ from typing import Optional
 from . import launchers, records
 from ..files import writable_target
 from .registry import get
-from .runner import (LAUNCHERS, Progress, execute, parse_shard, plan, python_call, report,
-                     runs_folder, select_shard, summarize_command, task_for)
+from .runner import (LAUNCHERS, Progress, check_data, execute, parse_shard, plan, python_call,
+                     report, reuse_from_other_experiments, runs_folder, select_shard,
+                     summarize_command, task_for, usable_records)
 from .summary import summarize
 
 
 def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
-                   epochs=None, max_train=None, data_dir=None, quiet: bool = False,
+                   dataset=None, epochs=None, max_train=None, data_dir=None,
+                   quiet: bool = False,
                    jobs: int = 1, threads: Optional[int] = None, shard=None,
                    launcher: Optional[str] = None, cluster: Optional[dict] = None,
                    wait: bool = True, command: Optional[str] = None) -> Optional[dict]:
     """Run (or continue) experiment ``name`` into ``OUT/NAME/``; returns the summary, or None
     when it is not written (a shard whose experiment is not complete yet, ``wait=False``).
 
-    ``epochs``, ``max_train``, ``data_dir`` and ``overrides`` change every run's settings (the
-    summary lists what differs from the protocol). ``jobs``: runs at a time, in processes on this
+    ``dataset`` (one of the experiment's ``datasets``), ``epochs``, ``max_train``,
+    ``data_dir`` and ``overrides`` change every run's settings (the summary lists what differs
+    from the protocol). A run that another experiment in ``out`` already made (same key) is
+    not run again: its record is copied. Every data set is looked for before any work. ``jobs``: runs at a time, in processes on this
     machine (``threads`` each: the cores divided by ``jobs`` unless given) or, with a
     ``launcher``, as submitit jobs (``"slurm"``, or ``"local"``: submitit's local executor);
     ``cluster``: the launcher's options (see :mod:`minisnip.experiments.launchers`).
@@ -37,7 +41,8 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
     # ---- every check before any work
     experiment = get(name)
     overrides = dict(overrides or {})
-    for field, value in (("epochs", epochs), ("max_train", max_train), ("data_dir", data_dir)):
+    for field, value in (("dataset", dataset), ("epochs", epochs), ("max_train", max_train),
+                         ("data_dir", data_dir)):
         if value is not None:
             overrides[field] = value
     if quiet:
@@ -61,11 +66,22 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
     if command is None:
         command = python_call(name, out, overrides, jobs, threads, shard, launcher)
 
+    if launcher is None:
+        check_data(planned)  # (a cluster's jobs may see data this machine does not)
+
     # ---- what is there
     scan = records.scan(folder)
     mine = select_shard(planned, shard)
-    pending = [run for run in mine if run.key not in scan.records]
-    report(name, folder, scan, planned, mine)
+    usable, _ = usable_records(experiment, scan)
+    pending = [run for run in mine if run.key not in usable]
+    copied = reuse_from_other_experiments(out, name, folder, pending, experiment.record_needs)
+    if copied:
+        print(f"{name}: {len(copied)} run(s) already made by other experiments in {out}, their "
+              f"records copied: {', '.join(copied)}", flush=True)
+        scan = records.scan(folder)
+        usable, _ = usable_records(experiment, scan)
+        pending = [run for run in mine if run.key not in usable]
+    report(name, folder, scan, planned, mine, experiment)
     where = f" (shard {shard[0]}/{shard[1]}: {len(mine)} of them)" if shard else ""
     print(f"{name}: {len(planned)} runs{where}, {len(mine) - len(pending)} finished, "
           f"{len(pending)} to run", flush=True)

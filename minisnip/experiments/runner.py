@@ -31,6 +31,8 @@ from . import records
 
 # Settings that say which run it is: an override of these would turn the experiment into another.
 IDENTITY = ("model", "pruner", "sparsity", "seed")
+# Settings the command line may change for every run of an experiment (flags of the same name).
+COMMAND_LINE_SETTINGS = ("dataset", "epochs", "max_train", "data_dir")
 LAUNCHERS = ("slurm", "local")
 
 
@@ -71,6 +73,10 @@ def plan(experiment, overrides: Optional[dict] = None) -> list:
     if fixed:
         raise ValueError(f"{fixed} say which run it is and cannot be overridden for a whole "
                          f"experiment (declare another experiment instead)")
+    dataset = overrides.get("dataset")
+    if dataset is not None and dataset not in experiment.datasets:
+        raise ValueError(f"experiment {experiment.name} runs on {', '.join(experiment.datasets)}"
+                         f", not --dataset {dataset!r}")
     max_train = overrides.get("max_train")
     if max_train is not None and (isinstance(max_train, bool) or not isinstance(max_train, int)
                                   or max_train < 1):
@@ -123,6 +129,61 @@ def select_shard(planned: list, shard: Optional[tuple]) -> list:
 
 def runs_folder(out: str, name: str) -> str:
     return os.path.join(out, name, "runs")
+
+
+def check_data(planned: list) -> None:
+    """Before any work: every data set the runs read is where they will look for it (the
+    files of both splits), so that a missing data set is one clear error naming it and how to
+    get it, not a failure of the first run (the bundled fashion-mini is always there)."""
+    from ..data import locate
+    seen = set()
+    for run in planned:
+        config = run.config
+        where = (config.dataset, config.data_dir, config.download)
+        if config.dataset == "fashion-mini" or where in seen:
+            continue
+        seen.add(where)
+        locate(config.dataset, ("train", "test"), config.data_dir, config.download)
+
+
+def usable_records(experiment, scan) -> tuple:
+    """The valid records that also hold what the experiment reads (``record_needs``), by key,
+    and the others as :class:`~minisnip.experiments.records.Problem` s naming what they lack."""
+    usable, lacking = {}, []
+    for key, record in scan.records.items():
+        missing = records.lacks(record, experiment.record_needs)
+        if missing:
+            lacking.append(records.Problem(os.path.basename(record.path),
+                                           f"lacks {', '.join(missing)}, which this experiment "
+                                           f"reads (made by an older minisnip)"))
+        else:
+            usable[key] = record
+    return usable, lacking
+
+
+def reuse_from_other_experiments(out: str, name: str, folder: str, pending: list,
+                                 needs: tuple = ()) -> list:
+    """Runs of this experiment that another experiment in ``out`` has already made (a valid
+    record with the same key: the same complete settings and protocol version): their
+    records are copied here, marked ``copied_from``, so that each experiment's folder holds
+    all of its records. Returns the labels of the runs copied."""
+    from ..files import write_json
+    wanted = {run.key: run for run in pending}
+    copied = []
+    if not wanted or not os.path.isdir(out):
+        return copied
+    for other in sorted(os.listdir(out)):
+        if other == name or not wanted:
+            continue
+        for key, record in records.scan(runs_folder(out, other)).records.items():
+            if key not in wanted or records.lacks(record, needs):
+                continue
+            data = dict(record.data)
+            data.setdefault("copied_from", os.path.join(other, "runs",
+                                                        os.path.basename(record.path)))
+            write_json(os.path.join(folder, wanted.pop(key).filename), data)
+            copied.append(records.run_label(record.config))
+    return copied
 
 
 # ---------------------------------------------------------------------------- one run
@@ -199,13 +260,15 @@ class Progress:
         print(self.line(), file=self.stream, flush=True)
 
 
-def report(name: str, folder: str, scan, planned: list, to_run: Optional[list] = None) -> None:
-    """Name on stderr every file of the records folder that is not a valid record, saying
-    whether its run will run again (it is one of ``to_run``, or of another shard's runs) or
-    the file is ignored."""
+def report(name: str, folder: str, scan, planned: list, to_run: Optional[list] = None,
+           experiment=None) -> None:
+    """Name on stderr every file of the records folder that is not a valid record (or lacks
+    what ``experiment`` reads), saying whether its run will run again (it is one of
+    ``to_run``, or of another shard's runs) or the file is ignored."""
     again = {run.filename for run in (to_run or [])}
     others = {run.filename for run in planned} - again
-    for problem in scan.problems:
+    lacking = usable_records(experiment, scan)[1] if experiment is not None else []
+    for problem in scan.problems + lacking:
         action = ("will run again" if problem.file in again else
                   "another shard runs it again" if problem.file in others else "ignored")
         print(f"{name}: {os.path.join(folder, problem.file)}: {problem.reason}; {action}",
@@ -219,10 +282,10 @@ def summarize_command(name: str, out: str, overrides: dict) -> str:
     """The command that summarizes these runs later (same folder, same settings)."""
     import shlex
     words = ["minisnip", "experiment", name, "--summarize", "--out", out]
-    for field in ("epochs", "max_train", "data_dir"):
+    for field in COMMAND_LINE_SETTINGS:
         if overrides.get(field) is not None:
             words += ["--" + field.replace("_", "-"), str(overrides[field])]
-    others = sorted(set(overrides) - {"epochs", "max_train", "data_dir", "quiet"})
+    others = sorted(set(overrides) - set(COMMAND_LINE_SETTINGS) - {"quiet"})
     return shlex.join(words) + (f" (from Python, with the overrides {others})" if others else "")
 
 

@@ -19,17 +19,30 @@ import statistics
 import time
 from typing import Optional
 
+from ..files import save_figure
 from . import records
 from .registry import get
-from .runner import IDENTITY, plan, python_call, report, runs_folder
+from .runner import IDENTITY, plan, python_call, report, runs_folder, usable_records
 
 
-def _value(value) -> str:
+# What an unset (None) setting means, in a table: the default is "all" (max_train, prune_batch).
+NONE_MEANS = {"score_init": "the trained weights", "sparsity": "dense"}
+
+
+def _value(value, setting: str = "") -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, float):
         return f"{value:g}"
-    return "all" if value is None else str(value)
+    return NONE_MEANS.get(setting, "all") if value is None else str(value)
+
+
+def shown_settings(config) -> dict:
+    """The settings a table shows: the key's, with every added setting at its default filled
+    in (the key leaves it out there, a table row should not)."""
+    settings = dict(records.ADDED_SETTINGS)
+    settings.update(records.key_settings(config))
+    return settings
 
 
 def protocol_config(config):
@@ -41,11 +54,11 @@ def protocol_config(config):
 def settings_differences(experiment, planned: list) -> list:
     """Every setting of the planned runs that differs from the protocol of its model family:
     ``{setting, protocol, used, chosen_by: "this experiment" | "the command line", models}``."""
-    declared = {run.index: records.key_settings(experiment.runs[run.index]) for run in planned}
+    declared = {run.index: shown_settings(experiment.runs[run.index]) for run in planned}
     found = {}
     for run in planned:
-        used = records.key_settings(run.config)
-        protocol = records.key_settings(protocol_config(run.config))
+        used = shown_settings(run.config)
+        protocol = shown_settings(protocol_config(run.config))
         for setting, value in used.items():
             if setting in IDENTITY or setting == "dataset" or value == protocol.get(setting):
                 continue
@@ -53,17 +66,40 @@ def settings_differences(experiment, planned: list) -> list:
                          else "the command line")
             entry = found.setdefault((setting, repr(protocol.get(setting)), repr(value), chosen_by),
                                      dict(setting=setting, protocol=protocol.get(setting),
-                                          used=value, chosen_by=chosen_by, models=[]))
+                                          used=value, chosen_by=chosen_by,
+                                          declared=declared[run.index].get(setting), models=[]))
             if run.config.model not in entry["models"]:
                 entry["models"].append(run.config.model)
     return list(found.values())
+
+
+def dataset_choices(experiment, planned: list) -> list:
+    """The data sets the runs read: ``{dataset, declared, chosen_by}``, one entry per pair of
+    used and declared data set."""
+    seen = {}
+    for run in planned:
+        declared = experiment.runs[run.index].dataset
+        used = run.config.dataset
+        seen.setdefault((used, declared), dict(
+            dataset=used, declared=declared,
+            chosen_by="this experiment" if used == declared else "the command line"))
+    return list(seen.values())
+
+
+def reference_applies(experiment, planned: list, differences: list) -> bool:
+    """The reference is compared only when no setting was changed from the command line and
+    every run reads the data set the reference was measured on."""
+    if any(d["chosen_by"] == "the command line" for d in differences):
+        return False
+    wanted = experiment.reference_dataset
+    return wanted is None or all(run.config.dataset == wanted for run in planned)
 
 
 def common_settings(planned: list) -> list:
     """The settings of the runs, one entry per group of models that share them."""
     groups = []
     for run in planned:
-        values = {k: v for k, v in records.key_settings(run.config).items()
+        values = {k: v for k, v in shown_settings(run.config).items()
                   if k not in IDENTITY}
         for group in groups:
             if group["values"] == values:
@@ -81,28 +117,31 @@ def pruner_label(config) -> str:
 
 
 def default_table(experiment, planned: list, found: dict, comparable: bool) -> list:
-    """One row per run without its seed, in the order the experiment declares them."""
+    """One row per run without its seed, in the order the experiment declares them: the
+    settings that vary within a model, each seed's test error and record file (None: not
+    finished), their mean and standard deviation, the reference and the difference."""
     rows, index = [], {}
     per_model = {}
     for run in planned:
-        settings = records.key_settings(run.config)
+        settings = shown_settings(run.config)
         for setting, value in settings.items():
             per_model.setdefault((run.config.model, setting), set()).add(repr(value))
     varying = sorted({setting for (model, setting), values in per_model.items()
                       if len(values) > 1 and setting not in IDENTITY})
     for run in planned:
-        settings = records.key_settings(run.config)
+        settings = shown_settings(run.config)
         row_key = repr(sorted((k, v) for k, v in settings.items() if k != "seed"))
         if row_key not in index:
             index[row_key] = len(rows)
             rows.append(dict(model=run.config.model, pruner=pruner_label(run.config),
                              sparsity=float(run.config.sparsity or 0.0),
                              settings={s: settings[s] for s in varying}, seeds=[],
-                             test_errors=[]))
+                             test_errors=[], records=[]))
         row = rows[index[row_key]]
         row["seeds"].append(run.config.seed)
         record = found.get(run.key)
         row["test_errors"].append(None if record is None else record.test_error)
+        row["records"].append(None if record is None else os.path.basename(record.path))
     for row in rows:
         done = [(s, e) for s, e in zip(row["seeds"], row["test_errors"]) if e is not None]
         errors = [e for _, e in done]
@@ -123,13 +162,29 @@ def default_table(experiment, planned: list, found: dict, comparable: bool) -> l
     return rows
 
 
+def row_records(row: dict, found: dict) -> list:
+    """The records of a default-table row, seed by seed (None where not finished)."""
+    by_name = {os.path.basename(record.path): record for record in found.values()}
+    return [by_name.get(name) if name else None for name in row["records"]]
+
+
+def mean_std(row: dict) -> str:
+    """``12.34 ± 0.56`` (mean ± standard deviation over the finished seeds), ``12.34`` for one
+    seed, empty for none."""
+    if row["mean_test_error"] is None:
+        return ""
+    if row["std_test_error"] is None:
+        return f"{row['mean_test_error']:.2f}"
+    return f"{row['mean_test_error']:.2f} ± {row['std_test_error']:.2f}"
+
+
 def _numbers(values) -> str:
     return " / ".join("not run" if v is None else f"{v:.2f}" for v in values)
 
 
 def default_markdown(summary: dict) -> str:
     lines = [f"# {summary['title']}", "", summary["description"], ""]
-    lines += _about(summary)
+    lines += about_lines(summary)
     rows = summary["table"]
     varying = list(rows[0]["settings"]) if rows else []
     has_reference = summary["reference"]["comparable"] and any(
@@ -143,7 +198,7 @@ def default_markdown(summary: dict) -> str:
     lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [row["model"], row["pruner"], f"{row['sparsity']:g}"]
-        cells += [_value(row["settings"][s]) for s in varying]
+        cells += [_value(row["settings"][s], s) for s in varying]
         cells += [", ".join(str(s) for s in row["seeds"]), _numbers(row["test_errors"]),
                   "" if row["mean_test_error"] is None else f"{row['mean_test_error']:.2f}"]
         if has_reference:
@@ -157,7 +212,9 @@ def default_markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _about(summary: dict) -> list:
+def about_lines(summary: dict) -> list:
+    """The summary's provenance as Markdown list items: the command, the runs and who made
+    them, the data, every setting and what differs from the protocol, the reference."""
     runs = summary["runs"]
     lines = [f"- Summary made by `{summary['command']}` on {summary['written_at']}, from the "
              f"records in `runs/` (each holds its run's complete settings)."]
@@ -169,17 +226,25 @@ def _about(summary: dict) -> list:
                     f"not store the command")
     if made:
         lines.append("- Runs made by: " + "; ".join(made) + ".")
+    for choice in summary.get("datasets", []):
+        how = ("" if choice["chosen_by"] == "this experiment" else
+               f" (chosen by the command line; the experiment declares {choice['declared']})")
+        lines.append(f"- Data set: {choice['dataset']}{how}.")
     if summary["data_sources"]:
         lines.append(f"- Data read from: {', '.join(summary['data_sources'])}.")
     lines.append(f"- Protocol version {summary['protocol_version']}. Settings:")
     for group in summary["settings"]:
-        values = ", ".join(f"{k} {_value(v)}" for k, v in group["values"].items())
+        values = ", ".join(f"{k} {_value(v, k)}" for k, v in group["values"].items())
         lines.append(f"  - {', '.join(group['models'])}: {values}")
     if summary["differs_from_protocol"]:
         lines.append("- **Settings that differ from the protocol:**")
         for d in summary["differs_from_protocol"]:
-            lines.append(f"  - {d['setting']} = {_value(d['used'])} instead of "
-                         f"{_value(d['protocol'])} ({', '.join(d['models'])}; chosen by "
+            instead = _value(d["protocol"], d["setting"])
+            if d["chosen_by"] == "the command line" and d.get("declared") != d["protocol"]:
+                instead = (f"{_value(d.get('declared'), d['setting'])} (this experiment's; "
+                           f"the protocol's {instead})")
+            lines.append(f"  - {d['setting']} = {_value(d['used'], d['setting'])} instead of "
+                         f"{instead} ({', '.join(d['models'])}; chosen by "
                          f"{d['chosen_by']})")
     else:
         lines.append("- Settings that differ from the protocol: none.")
@@ -192,7 +257,8 @@ def _about(summary: dict) -> list:
                          f"the reference's, over the seeds both have{band}.")
         else:
             lines.append(f"- {reference['name']}: {reference['source']}. Not compared: these "
-                         f"runs do not use the settings the reference was made with.")
+                         f"runs do not use the settings or the data set the reference was "
+                         f"made with.")
     ignored = summary["ignored"]
     if ignored["other_settings"] or ignored["problems"]:
         lines.append(f"- Ignored in `runs/`: {ignored['other_settings']} record(s) made with "
@@ -204,16 +270,13 @@ def _about(summary: dict) -> list:
 def default_plot(summary: dict, path: str) -> None:
     """Test error against sparsity, one line per model and pruner; dense networks as
     horizontal lines; the reference's means as crosses."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from ..files import save_figure
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig = new_figure(figsize=(6.5, 4.2))
+    ax = fig.subplots()
     series, references = {}, []
     for row in summary["table"]:
         if row["mean_test_error"] is None:
             continue
-        extra = " ".join(f"{k} {_value(v)}" for k, v in row["settings"].items())
+        extra = " ".join(f"{k} {_value(v, k)}" for k, v in row["settings"].items())
         label = f"{row['model']} {row['pruner']} {extra}".strip()
         if row["pruner"] == "dense":
             ax.axhline(row["mean_test_error"], ls="--", color="gray", lw=1)
@@ -235,15 +298,32 @@ def default_plot(summary: dict, path: str) -> None:
     ax.set_xlabel("sparsity (%)")
     ax.set_ylabel("test error (%)")
     ax.set_title(summary["title"], fontsize=10)
-    changed = [f"{d['setting']}={_value(d['used'])}" for d in summary["differs_from_protocol"]
-               if d["chosen_by"] == "the command line"]
-    if changed:
-        fig.text(0.01, 0.01, "NOT the protocol: " + ", ".join(changed), fontsize=8, color="red")
+    changed = not_the_protocol_note(fig, summary)
     if series or references:
         ax.legend(fontsize=8)
     fig.tight_layout(rect=(0, 0.04 if changed else 0, 1, 1))
     save_figure(fig, path)
-    plt.close(fig)
+
+
+def new_figure(**options):
+    """A matplotlib Figure that belongs to no backend and no pyplot state: summaries draw
+    their PNGs on it, so that writing one changes nothing for the notebook or program that
+    called them (nothing shown, no backend chosen)."""
+    from matplotlib.figure import Figure
+    return Figure(**options)
+
+
+def not_the_protocol_note(fig, summary: dict) -> bool:
+    """Mark a figure whose runs use settings changed from the command line (a quick look):
+    red text at the bottom. Returns whether there was anything to mark."""
+    changed = [f"{d['setting']}={_value(d['used'], d['setting'])}"
+               for d in summary["differs_from_protocol"]
+               if d["chosen_by"] == "the command line"]
+    changed += [f"dataset={c['dataset']}" for c in summary.get("datasets", [])
+                if c["chosen_by"] == "the command line"]
+    if changed:
+        fig.text(0.01, 0.01, "NOT the protocol: " + ", ".join(changed), fontsize=8, color="red")
+    return bool(changed)
 
 
 # ----------------------------------------------------------------------------- summarize
@@ -262,11 +342,12 @@ def summarize(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
     folder = runs_folder(out, name)
     scan = records.scan(folder)
     if report_problems:
-        report(name, folder, scan, planned)
+        report(name, folder, scan, planned, experiment=experiment)
     keys = {run.key for run in planned}
-    found = {key: record for key, record in scan.records.items() if key in keys}
+    usable, lacking = usable_records(experiment, scan)
+    found = {key: record for key, record in usable.items() if key in keys}
     differences = settings_differences(experiment, planned)
-    comparable = not any(d["chosen_by"] == "the command line" for d in differences)
+    comparable = reference_applies(experiment, planned, differences)
     rows = (experiment.table or default_table)(experiment, planned, found, comparable)
     made_by, converted = {}, 0
     for record in found.values():
@@ -278,6 +359,7 @@ def summarize(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
         experiment=name, title=experiment.title, description=experiment.description,
         command=command or python_call(name, out, overrides, summarize=True),
         written_at=time.strftime("%Y-%m-%d %H:%M:%S %Z"), protocol_version=PROTOCOL_VERSION,
+        datasets=dataset_choices(experiment, planned),
         data_sources=sorted({str(r.data.get("data_source")) for r in found.values()}),
         runs=dict(planned=len(planned), finished=len(found),
                   missing=[run.filename for run in planned if run.key not in found],
@@ -285,9 +367,10 @@ def summarize(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
         settings=common_settings(planned), differs_from_protocol=differences,
         reference=dict(name=experiment.reference_name, source=experiment.reference_source,
                        comparable=comparable),
-        tolerance=experiment.tolerance, table=rows,
-        ignored=dict(other_settings=len(scan.records) - len(found),
-                     problems=[dict(file=p.file, reason=p.reason) for p in scan.problems]))
+        tolerance=experiment.tolerance, table=rows, quoted=experiment.quoted,
+        ignored=dict(other_settings=len(usable) - len(found),
+                     problems=[dict(file=p.file, reason=p.reason)
+                               for p in scan.problems + lacking]))
     target = os.path.join(out, name)
     write_json(os.path.join(target, "summary.json"), summary)
     markdown = (experiment.markdown or default_markdown)(summary)
@@ -304,7 +387,8 @@ def list_experiments(out: str = "runs") -> list:
     rows = []
     for name, experiment in EXPERIMENTS.items():
         planned = plan(experiment)
-        have = records.scan(runs_folder(out, name)).records
+        have, _ = usable_records(experiment, records.scan(runs_folder(out, name)))
         rows.append(dict(name=name, title=experiment.title, runs=len(planned),
-                         finished=sum(run.key in have for run in planned)))
+                         finished=sum(run.key in have for run in planned),
+                         datasets=list(experiment.datasets)))
     return rows

@@ -1,0 +1,1 @@
+"""The tests only the grader runs, one file per task; never copied into a student tree."""
