@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from minisnip import functional as F
+from minisnip import Tensor, functional as F, nn
 from minisnip.kernels import recurrent
 from minisnip.models import build_model
 from minisnip.nn import init
@@ -80,6 +80,7 @@ first, state = layer(Tensor(x[:2]))
 second, (h_n, c_n) = layer(Tensor(x[2:]), state)
 print("h_n", h_n.shape, "c_n", c_n.shape, "| max |halves - whole|:",
       np.abs(second.data - whole.data[2:]).max())
+assert h_n.shape == c_n.shape == (1, B, H) and np.allclose(second.data, whole.data[2:])
 
 # %% [markdown]
 # ## Where SNIP keeps its connections in the gates

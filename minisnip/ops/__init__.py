@@ -1,9 +1,11 @@
 """Differentiable ops: one Function per op, grouped by family, and the functions that call them.
 
-Every function here takes Tensors (or array-likes / Python scalars) and returns a Tensor;
-names and argument order follow PyTorch. Each family's module holds its Functions (forward and
-backward side by side) and, after them, its functions: the argument checks that give students
-readable errors, then ``Function.apply``. This file only gathers them.
+Every function here takes Tensors (or NumPy arrays; numbers where PyTorch takes them, as the
+operands of + - * /) and returns a Tensor (``max``/``min`` with a dim: values and indices);
+names, argument order and defaults follow PyTorch. Each family's module holds its Functions
+(forward and backward side by side) and, after them, its functions: the argument checks that
+give students readable errors (the shared ones in ``checks.py``), then ``Function.apply``.
+This file only gathers them.
 """
 from __future__ import annotations
 
