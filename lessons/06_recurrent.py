@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from minisnip import functional as F
+from minisnip import Tensor, functional as F, nn
 from minisnip.kernels import recurrent
 from minisnip.models import build_model
 from minisnip.nn import init
@@ -46,16 +46,41 @@ assert np.allclose(h1, hs[0])
 # %% [markdown]
 # ## Backpropagation through time
 # The kernel keeps every step's gates and cell state, then walks back from t = T-1 to 0:
-# dL/dh_t = (gradient from the output at t) + (gradient from step t+1 through W_hh). The
-# weight gradients are sums over steps, done as one product at the end. Check it against
-# finite differences:
+# dL/dh_t = (gradient from the output at t) + (gradient from step t+1 through W_hh), and
+# dL/dc_t = (gradient from step t+1) + (at t = T-1, the gradient of a loss on the last cell
+# state itself). The weight gradients are sums over steps, done as one product at the end.
+# `F.lstm` returns both outputs, the hidden states and the last cell state; check them
+# against finite differences:
 
 # %%
+from minisnip import ops  # noqa: E402
 from minisnip.gradcheck import gradcheck  # noqa: E402
 
+
+def states_and_last_cell(*inputs):
+    hs, c_n = F.lstm(*inputs)                      # (T, B, H) and (B, H)
+    return ops.cat([hs.reshape(-1), c_n.reshape(-1)])
+
+
 print("gradcheck LSTM (x, h0, c0, W_ih, W_hh, b_ih, b_hh):",
-      gradcheck(lambda *a: F.lstm(*a), [x, rng.standard_normal((B, H)), rng.standard_normal((B, H)),
-                                        w_ih, w_hh, rng.standard_normal(4 * H), rng.standard_normal(4 * H)]))
+      gradcheck(states_and_last_cell, [x, rng.standard_normal((B, H)), rng.standard_normal((B, H)),
+                                       w_ih, w_hh, rng.standard_normal(4 * H), rng.standard_normal(4 * H)]))
+
+# %% [markdown]
+# ## The layer, shaped like PyTorch's
+# `nn.LSTM(D, H)` reads (T, B, D) (or (B, T, D) with `batch_first=True`, as the paper's models
+# do) and returns `(output, (h_n, c_n))`, the states (num_layers = 1, B, H): feed them back as
+# the next call's `hx` to continue the sequence. Two halves give the whole:
+
+# %%
+layer = nn.LSTM(D, H)
+layer.weight_ih_l0.data[:], layer.weight_hh_l0.data[:] = w_ih, w_hh
+whole, _ = layer(Tensor(x))
+first, state = layer(Tensor(x[:2]))
+second, (h_n, c_n) = layer(Tensor(x[2:]), state)
+print("h_n", h_n.shape, "c_n", c_n.shape, "| max |halves - whole|:",
+      np.abs(second.data - whole.data[2:]).max())
+assert h_n.shape == c_n.shape == (1, B, H) and np.allclose(second.data, whole.data[2:])
 
 # %% [markdown]
 # ## Where SNIP keeps its connections in the gates

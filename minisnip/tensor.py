@@ -12,12 +12,21 @@ def raw(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _as_array(data, dtype=None) -> np.ndarray:
+def _as_array(data, dtype=None, op="Tensor", name="data") -> np.ndarray:
     """float32 by default: Python numbers and lists, and float16 arrays, become float32;
-    float32 and float64 arrays are kept as they are (float64 for gradient checks)."""
+    float32 and float64 arrays are kept as they are (float64 for gradient checks). Numbers
+    only (bool, int, float): strings, None, ragged lists are refused naming ``op``."""
     data = raw(data)
     from_python = not isinstance(data, (np.ndarray, np.generic))
-    array = np.asarray(data, dtype=dtype)
+    try:
+        array = np.asarray(data, dtype=dtype)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"{op}: {name} must be numbers (a number, a nested list of numbers of "
+                        f"one shape, an array) of a number dtype; got {type(data).__name__} "
+                        f"with dtype={dtype!r} ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: {name} must be numbers, got {type(data).__name__} of dtype "
+                        f"{array.dtype}")
     if dtype is None and (from_python or array.dtype == np.float16) and array.dtype.kind in "fiub":
         if from_python or array.dtype.kind == "f":
             array = array.astype(DEFAULT_DTYPE)
@@ -38,6 +47,9 @@ class Tensor:
     __array_priority__ = 100  # so that ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"Tensor: requires_grad must be a bool, got "
+                            f"{type(requires_grad).__name__} {requires_grad!r}")
         data = _as_array(data, dtype)
         if requires_grad and data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {data.dtype}")
@@ -120,6 +132,9 @@ class Tensor:
 
         The graph's saved arrays are freed on the way; ``retain_graph=True`` keeps them for a
         second backward (as in PyTorch)."""
+        if not isinstance(retain_graph, (bool, np.bool_)):
+            raise TypeError(f"backward: retain_graph must be a bool, got "
+                            f"{type(retain_graph).__name__} {retain_graph!r}")
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input of "
                                "the computation had requires_grad=True (or it ran under no_grad)")
@@ -130,7 +145,10 @@ class Tensor:
                     f"{self.shape}; pass gradient= of that shape (d loss / d this tensor)")
             gradient = np.ones_like(self.data)
         else:
-            gradient = _as_array(gradient, self.dtype)
+            if not isinstance(gradient, (Tensor, np.ndarray, np.generic, int, float)):
+                raise TypeError(f"backward: gradient must be a Tensor or an array of shape "
+                                f"{self.shape}, got {type(gradient).__name__}")
+            gradient = _as_array(gradient, self.dtype, "backward", "gradient")
             if gradient.shape != self.shape:
                 raise ValueError(f"backward(): gradient of shape {gradient.shape} given for a "
                                  f"tensor of shape {self.shape}; they must match")
@@ -167,6 +185,9 @@ class Tensor:
     def sum(self, dim=None, keepdim=False): return _ops.sum(self, dim, keepdim)
     def mean(self, dim=None, keepdim=False): return _ops.mean(self, dim, keepdim)
     def max(self, dim=None, keepdim=False): return _ops.max(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False): return _ops.min(self, dim, keepdim)
+    def amax(self, dim=None, keepdim=False): return _ops.amax(self, dim, keepdim)
+    def amin(self, dim=None, keepdim=False): return _ops.amin(self, dim, keepdim)
     def reshape(self, *shape): return _ops.reshape(self, *shape)
     def view(self, *shape): return _ops.reshape(self, *shape)
     def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)

@@ -8,9 +8,10 @@ from minisnip import Tensor
 from minisnip.ops import stack
 
 
-def recurrent_backward_by_autodiff(kind, dhs, *inputs):
-    """Gradients of sum(hs * dhs) for every input of ``kernels.recurrent.{kind}_forward``,
-    in the kernel's order (x, h0, [c0,] w_ih, w_hh, b_ih, b_hh), computed in float64."""
+def recurrent_backward_by_autodiff(kind, dhs, *inputs, dc_last=None):
+    """Gradients of sum(hs * dhs) (+ sum(c_T * dc_last) for the LSTM: a loss on the last cell
+    state) for every input of ``kernels.recurrent.{kind}_forward``, in the kernel's order
+    (x, h0, [c0,] w_ih, w_hh, b_ih, b_hh), computed in float64."""
     ts = [Tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in inputs]
     if kind == "lstm":
         x, h, c, w_ih, w_hh, b_ih, b_hh = ts
@@ -33,5 +34,8 @@ def recurrent_backward_by_autodiff(kind, dhs, *inputs):
             n = (xw[:, 2 * hid:] + r * hw[:, 2 * hid:]).tanh()
             h = (1 - z) * n + z * h
         outs.append(h)
-    (stack(outs, 0) * Tensor(np.asarray(dhs, np.float64))).sum().backward()
+    loss = (stack(outs, 0) * Tensor(np.asarray(dhs, np.float64))).sum()
+    if dc_last is not None:
+        loss = loss + (c * Tensor(np.asarray(dc_last, np.float64))).sum()
+    loss.backward()
     return tuple(t.grad for t in ts)

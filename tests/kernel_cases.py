@@ -212,14 +212,16 @@ def input_grad_on_blas(rng):
 
 
 # ------------------------------------------------------------------------------------- pool
+# Arguments: x, kernel (kh, kw), stride (sh, sw), padding (ph, pw): the cases mix rectangular
+# kernels, unequal strides and unequal paddings (padding <= kernel / 2, as the ops require).
 @case("pool.max_pool2d_forward")
 def max_pool_rectangular_overlapping(rng):
-    return _normal(rng, (2, 3, 6, 7), layout="transposed"), 2, 3, 1
+    return _normal(rng, (2, 3, 6, 7), layout="transposed"), (2, 3), (1, 1), (0, 0)
 
 
 @case("pool.max_pool2d_forward")
 def max_pool_ties_take_the_first(rng):
-    return np.round(_normal(rng, (2, 2, 6, 6))), 3, 3, 2
+    return np.round(_normal(rng, (2, 2, 6, 6))), (3, 3), (2, 2), (0, 0)
 
 
 @case("pool.max_pool2d_forward")
@@ -227,24 +229,56 @@ def max_pool_nan_and_minus_infinity(rng):
     x = _normal(rng, (2, 2, 6, 6), np.float32)
     x[rng.random(x.shape) < 0.2] = np.nan
     x[0, 0] = -np.inf
-    return x, 2, 2, 2
+    return x, (2, 2), (2, 2), (0, 0)
+
+
+@case("pool.max_pool2d_forward")
+def max_pool_rectangular_stride_and_padding(rng):
+    return _normal(rng, (2, 2, 7, 6), np.float32, "sliced"), (3, 2), (2, 1), (1, 1)
+
+
+@case("pool.max_pool2d_forward")
+def max_pool_padding_never_wins_over_minus_infinity(rng):
+    """Windows of -inf cells and padding: -inf at the window's first input cell."""
+    x = np.round(_normal(rng, (1, 2, 5, 4)))
+    x[0, 0] = -np.inf
+    x[0, 1, :2] = np.nan
+    return x, (3, 4), (1, 3), (1, 2)
 
 
 @case("pool.max_pool2d_backward")
 def max_pool_backward_overlapping_windows(rng):
     x = np.round(_normal(rng, (2, 2, 6, 5)))
-    _, argmax = ref.max_pool2d_forward(x, 3, 2, 1)
+    _, argmax = ref.max_pool2d_forward(x, (3, 2), (1, 1), (0, 0))
     return _normal(rng, argmax.shape), argmax, 6, 5
+
+
+@case("pool.max_pool2d_backward")
+def max_pool_backward_padded_windows_sharing_a_maximum(rng):
+    x = np.round(_normal(rng, (2, 2, 5, 6)))
+    _, argmax = ref.max_pool2d_forward(x, (3, 3), (1, 2), (1, 1))
+    return _normal(rng, argmax.shape, np.float32), argmax, 5, 6
 
 
 @case("pool.avg_pool2d_forward")
 def avg_pool_rectangular(rng):
-    return _normal(rng, (2, 3, 6, 7), np.float32, "sliced"), 2, 3, 2
+    return _normal(rng, (2, 3, 6, 7), np.float32, "sliced"), (2, 3), (2, 2), (0, 0)
+
+
+@case("pool.avg_pool2d_forward")
+def avg_pool_padding_counts_as_zeros(rng):
+    return _normal(rng, (2, 2, 5, 6), layout="transposed"), (3, 4), (2, 3), (1, 2)
 
 
 @case("pool.avg_pool2d_backward")
 def avg_pool_backward_overlapping_windows(rng):
-    return _normal(rng, (2, 2, 4, 3)), 3, 2, 1, 6, 4
+    return _normal(rng, (2, 2, 4, 3)), (3, 2), (1, 1), (0, 0), 6, 4
+
+
+@case("pool.avg_pool2d_backward")
+def avg_pool_backward_padded_unequal_strides(rng):
+    # input 5 x 6, kernel (3, 4), stride (2, 3), padding (1, 2): output 3 x 3
+    return _normal(rng, (2, 2, 3, 3), np.float32, "transposed"), (3, 4), (2, 3), (1, 2), 5, 6
 
 
 # -------------------------------------------------------------------------------- batchnorm
@@ -280,6 +314,11 @@ def _sequence(rng, gates, t, b, d, h, dtype=np.float64):
     inputs += [_normal(rng, (gates * h, d), dtype) * 0.4, _normal(rng, (gates * h, h), dtype) * 0.1,
                _normal(rng, (gates * h,), dtype) * 0.3, _normal(rng, (gates * h,), dtype) * 0.3]
     return inputs
+
+
+def _last_cell_gradient(kind, rng, shape, dtype=np.float64):
+    """The LSTM backward's dL/dc_T (B, H) argument; none for the GRU, which has no cell."""
+    return (_normal(rng, shape, dtype),) if kind == "lstm" else ()
 
 
 @case("recurrent.lstm_cell_forward")
@@ -324,13 +363,21 @@ for _kind, _gates in (("lstm", 4), ("gru", 3)):
         case(f"recurrent.{_kind}_backward", f"{_kind}_hidden_{_hid}")(
             lambda rng, k=_kind, g=_gates, h=_hid, dt=_dtype: (
                 _normal(rng, (3, 2, h), dt),
+                *_last_cell_gradient(k, rng, (2, h), dt),
                 getattr(ref, f"{k}_forward")(*_sequence(rng, g, 3, 2, 4, h, dt))[1]))
     case(f"recurrent.{_kind}_forward", f"{_kind}_on_blas")(
         lambda rng, g=_gates: tuple(_sequence(rng, g, 2, 3, 4, 5)) + (_blas(),))
     case(f"recurrent.{_kind}_backward", f"{_kind}_on_blas")(
         lambda rng, k=_kind, g=_gates: (
-            _normal(rng, (2, 3, 5)),
+            _normal(rng, (2, 3, 5)), *_last_cell_gradient(k, rng, (3, 5)),
             getattr(ref, f"{k}_forward")(*_sequence(rng, g, 2, 3, 4, 5))[1], _blas()))
+
+
+@case("recurrent.lstm_backward")
+def lstm_loss_on_the_last_cell_state_only(rng):
+    """dL/dhs = 0: everything flows from dL/dc_T (a loss on PyTorch's c_n alone)."""
+    inputs = _sequence(rng, 4, 4, 2, 3, 5)
+    return np.zeros((4, 2, 5)), _normal(rng, (2, 5)), ref.lstm_forward(*inputs)[1]
 
 
 # ------------------------------------------------------------------------------------ optim

@@ -44,15 +44,25 @@ def test_conv_kernels_match_oracles(problem, data):
                                **tol)
 
 
-@given(data=st.data(), kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 3),
-       ties=st.booleans())
-def test_pool_kernels_match_oracles(data, kh, kw, stride, ties):
-    x = data.draw(arrays((2, 3, data.draw(st.integers(kh, 8)), data.draw(st.integers(kw, 8)))))
+@st.composite
+def pool_geometry(draw):
+    """A rectangular kernel, a stride and a padding per direction (padding <= kernel / 2, as
+    PyTorch requires), and an input that fits: (kernel, stride, padding, (H, W))."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    size = tuple(draw(st.integers(max(k - 2 * p, 1), 8)) for k, p in zip(kernel, padding))
+    return kernel, stride, padding, size
+
+
+@given(data=st.data(), geometry=pool_geometry(), ties=st.booleans())
+def test_pool_kernels_match_oracles(data, geometry, ties):
+    kernel, stride, padding, (h, w) = geometry
+    x = data.draw(arrays((2, 3, h, w)))
     if ties:
         x = np.round(x)  # many ties: the first maximum of the window wins
-    h, w = x.shape[2:]
-    out, argmax = pool.max_pool2d_forward(x, kh, kw, stride)
-    want_out, want_argmax = reference.max_pool2d_forward(x, kh, kw, stride)
+    out, argmax = pool.max_pool2d_forward(x, kernel, stride, padding)
+    want_out, want_argmax = reference.max_pool2d_forward(x, kernel, stride, padding)
     np.testing.assert_array_equal(out, want_out)
     np.testing.assert_array_equal(argmax, want_argmax)
     back = pool.max_pool2d_backward(np.ones_like(out), argmax, h, w)
@@ -60,10 +70,11 @@ def test_pool_kernels_match_oracles(data, kh, kw, stride, ties):
     g = data.draw(arrays(out.shape))
     np.testing.assert_allclose(pool.max_pool2d_backward(g, argmax, h, w),
                                reference.max_pool2d_backward(g, argmax, h, w), rtol=1e-12)
-    np.testing.assert_allclose(pool.avg_pool2d_forward(x, kh, kw, stride),
-                               reference.avg_pool2d_forward(x, kh, kw, stride), rtol=1e-12)
-    np.testing.assert_allclose(pool.avg_pool2d_backward(g, kh, kw, stride, h, w),
-                               reference.avg_pool2d_backward(g, kh, kw, stride, h, w),
+    np.testing.assert_allclose(pool.avg_pool2d_forward(x, kernel, stride, padding),
+                               reference.avg_pool2d_forward(x, kernel, stride, padding),
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(pool.avg_pool2d_backward(g, kernel, stride, padding, h, w),
+                               reference.avg_pool2d_backward(g, kernel, stride, padding, h, w),
                                rtol=1e-12, atol=1e-15)
 
 
@@ -91,7 +102,7 @@ def test_max_pool_propagates_nan_as_pytorch_does(data, k, stride, nan_fraction):
     x = data.draw(arrays((2, 2, data.draw(st.integers(k, 7)), data.draw(st.integers(k, 7)))))
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
     x = np.where(rng.random(x.shape) < nan_fraction, np.nan, x)
-    out, argmax = pool.max_pool2d_forward(x, k, k, stride)
+    out, argmax = pool.max_pool2d_forward(x, (k, k), (stride, stride), (0, 0))
     want, want_where = _pytorch_rule_max_pool(x, k, stride)
     np.testing.assert_array_equal(out, want)
     np.testing.assert_array_equal(argmax, want_where)
@@ -112,6 +123,75 @@ def test_max_pool_with_nan_agrees_with_pytorch():
         ym.backward(g)
         np.testing.assert_array_equal(ym.data, yt.detach().numpy())
         np.testing.assert_array_equal(xm.grad, xt.grad.numpy())
+
+
+def test_rectangular_pooling_without_stride_tiles_the_input_as_pytorch_does():
+    """stride defaults to the kernel size in both directions: a (2, 3) kernel on 4 x 6 gives
+    the 2 x 2 blocks (it used stride 2 in both directions: 2 x 2 overlapping windows)."""
+    x = np.arange(2 * 4 * 6, dtype=np.float64).reshape(2, 1, 4, 6) % 7
+    blocks = x.reshape(2, 1, 2, 2, 2, 3)
+    for function, layer, reduce in ((F.max_pool2d, nn.MaxPool2d, np.max),
+                                    (F.avg_pool2d, nn.AvgPool2d, np.mean)):
+        want = reduce(blocks, axis=(3, 5))
+        np.testing.assert_allclose(function(x, (2, 3)).data, want, rtol=1e-12)
+        np.testing.assert_allclose(layer((2, 3))(Tensor(x)).data, want, rtol=1e-12)
+        assert layer((2, 3)).stride == (2, 3)
+
+
+POOL_SETTINGS = [dict(kernel_size=(2, 3)), dict(kernel_size=(3, 2), stride=(1, 2)),
+                 dict(kernel_size=3, stride=(2, 1), padding=1),
+                 dict(kernel_size=(3, 4), stride=2, padding=(1, 2)),
+                 dict(kernel_size=[2], stride=[1], padding=[1]), dict(kernel_size=2, stride=[])]
+
+
+@pytest.mark.parametrize("settings", POOL_SETTINGS, ids=str)
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+def test_pooling_agrees_with_pytorch(name, settings):
+    """Values and input gradients of the functions and the modules, with PyTorch's defaults
+    (max pooling pads with -inf, average pooling counts the padding as zeros), ties and -inf
+    included."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = np.round(rng.standard_normal((2, 3, 7, 8)))
+    x[0, 0, :3, :3] = -np.inf if name == "max_pool2d" else 0.0
+    layer = {"max_pool2d": (nn.MaxPool2d, torch.nn.MaxPool2d),
+             "avg_pool2d": (nn.AvgPool2d, torch.nn.AvgPool2d)}[name]
+    for ours, theirs in ((lambda t: getattr(F, name)(t, **settings),
+                          lambda t: getattr(torch.nn.functional, name)(t, **settings)),
+                         (layer[0](**settings), layer[1](**settings))):
+        xt = torch.tensor(x, requires_grad=True)
+        yt = theirs(xt)
+        g = rng.standard_normal(tuple(yt.shape))
+        yt.backward(torch.tensor(g))
+        xm = Tensor(x, requires_grad=True)
+        ym = ours(xm)
+        ym.backward(g)
+        np.testing.assert_allclose(ym.data, yt.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(xm.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert repr(layer[0](**settings)) == repr(layer[1](**settings))
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda x: F.max_pool2d(x, 2, dilation=2), r"max_pool2d: dilation=2 is not implemented"),
+    (lambda x: F.max_pool2d(x, 2, ceil_mode=True), r"max_pool2d: ceil_mode=True is not impl"),
+    (lambda x: F.max_pool2d(x, 2, return_indices=True), r"return_indices=True is not impl"),
+    (lambda x: F.avg_pool2d(x, 2, count_include_pad=False), r"count_include_pad=False is not"),
+    (lambda x: F.avg_pool2d(x, 2, divisor_override=3), r"avg_pool2d: divisor_override=3 is"),
+    (lambda x: nn.MaxPool2d(2, ceil_mode=True), r"MaxPool2d: ceil_mode=True is not impl"),
+    (lambda x: nn.AvgPool2d(2, count_include_pad=False), r"AvgPool2d: count_include_pad=False"),
+    (lambda x: F.max_pool2d(x, 3, padding=2), r"padding \(2, 2\) must be at most half the "
+                                              r"kernel size \(3, 3\)"),
+    (lambda x: F.avg_pool2d(x, 2, stride=0), r"avg_pool2d: stride must be >= 1, got 0"),
+    (lambda x: F.max_pool2d(x, (2, 2, 2)), r"kernel_size must be an int or a pair of ints"),
+    (lambda x: F.max_pool2d(x, 2, padding=-1), r"max_pool2d: padding must be >= 0, got -1"),
+    (lambda x: F.max_pool2d(x, 2.5), r"max_pool2d: kernel_size must be an int or a pair"),
+    (lambda x: F.max_pool2d(x, 7), r"window \(7, 7\) is larger than the input \(5, 6\)"),
+    (lambda x: F.max_pool2d(x.data[0], 2), r"unbatched \(C, H, W\) input is not supported"),
+    (lambda x: F.avg_pool2d(x.data.astype(np.int64), 2), r"avg_pool2d: input must be float32"),
+], ids=range(15))
+def test_pooling_refuses_what_it_does_not_implement_naming_it(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(Tensor(np.ones((1, 2, 5, 6))))
 
 
 @given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64]))

@@ -466,7 +466,7 @@ def test_effective_sparsity_of_a_pruned_conv_net_and_gates_of_a_recurrent_one():
 
         def __init__(self):
             super().__init__()
-            self.rnn = nn.LSTM(3, 2, dtype=np.float64)
+            self.rnn = nn.LSTM(3, 2, batch_first=True, dtype=np.float64)
             self.fc = nn.Linear(2, 2, dtype=np.float64)
 
         def forward(self, x):
@@ -500,7 +500,7 @@ class _SmoothConvNet(nn.Module):
 class _RecurrentNet(nn.Module):
     def __init__(self, cell):
         super().__init__()
-        self.rnn = getattr(nn, cell)(3, 2, dtype=np.float64)
+        self.rnn = getattr(nn, cell)(3, 2, batch_first=True, dtype=np.float64)
         self.fc = nn.Linear(2, 3, dtype=np.float64)
 
     def forward(self, x):

@@ -146,9 +146,9 @@ def test_binary_ops_match_numpy_with_broadcasting(shapes, data):
 def test_reductions_match_numpy(data, dim, keepdim):
     a = data.draw(arrays((3, 4, 2)))
     axis = tuple(dim) if isinstance(dim, tuple) else dim
-    for name in ("sum", "mean", "max"):
+    for name, numpy_name in (("sum", "sum"), ("mean", "mean"), ("amax", "max"), ("amin", "min")):
         got = getattr(Tensor(a), name)(dim=dim, keepdim=keepdim).data
-        np.testing.assert_allclose(got, getattr(np, name)(a, axis=axis, keepdims=keepdim))
+        np.testing.assert_allclose(got, getattr(np, numpy_name)(a, axis=axis, keepdims=keepdim))
 
 
 def test_cross_entropy_is_stable_for_huge_logits():
@@ -176,13 +176,81 @@ def test_tensor_function_keeps_array_dtypes():
     assert minisnip.tensor(Tensor(np.zeros(2))).dtype == np.float64
 
 
-def test_max_gradient_goes_to_the_first_maximal_element():
+def test_max_gradient_at_ties_as_pytorch():
+    """max(dim): to the returned index (the first maximum); max() and amax: shared evenly."""
     x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]), requires_grad=True)
-    x.max(dim=1).sum().backward()
+    x.max(dim=1).values.sum().backward()
     np.testing.assert_array_equal(x.grad, [[0, 1, 0], [1, 0, 0]])
     x.grad = None
     x.max().backward()
-    np.testing.assert_array_equal(x.grad, [[0, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(x.grad, [[0, 0.5, 0.5], [0, 0, 0]])
+    x.grad = None
+    x.amax(dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0.5, 0.5], [0.5, 0.5, 0]])
+
+
+def test_max_and_min_with_a_dim_return_values_and_indices_as_pytorch():
+    """``x.max(1)[0]`` (a PyTorch idiom) is the values, not row 0's maximum; indices are an
+    int64 array of the first extreme; a tuple of dims is amax's, and is refused by max."""
+    x = Tensor(np.array([[1.0, 5.0, 5.0], [7.0, 2.0, 7.0]]))
+    result = x.max(1)
+    values, indices = result
+    assert type(result).__name__ == "max" and result.values is values
+    np.testing.assert_array_equal(x.max(1)[0].data, [5.0, 7.0])
+    np.testing.assert_array_equal(indices, [1, 0])
+    assert isinstance(indices, np.ndarray) and indices.dtype == np.int64
+    low = x.min(dim=-1, keepdim=True)
+    assert type(low).__name__ == "min" and low.values.shape == (2, 1) == low.indices.shape
+    np.testing.assert_array_equal(low.indices, [[0], [1]])
+    assert x.max().item() == 7.0 and x.min().item() == 1.0 and x.max().shape == ()
+    np.testing.assert_array_equal(ops.amax(x, (0, 1), keepdim=True).data, [[7.0]])
+    np.testing.assert_array_equal(x.amin(0).data, [1.0, 2.0, 5.0])
+    with pytest.raises(TypeError, match=r"max: dim must be an int, got tuple \(0, 1\); the "
+                                        r"maximum over several dims is amax\(x, dim=\(0, 1\)\)"):
+        x.max((0, 1))
+    with pytest.raises(TypeError, match=r"min: dim must be an int.*amin\(x, dim=\(0,\)\)"):
+        ops.min(x, [0])
+    with pytest.raises(ValueError, match=r"amax: cannot reduce a tensor of shape \(2, 0\) over "
+                                         r"dim 1: a reduced axis is empty"):
+        Tensor(np.zeros((2, 0))).amax(1)
+
+
+REDUCTIONS = {
+    "max(dim)": (lambda t, d, k: t.max(d, keepdim=k), True),
+    "min(dim)": (lambda t, d, k: t.min(d, keepdim=k), True),
+    "amax": (lambda t, d, k: t.amax(d, keepdim=k), False),
+    "amin": (lambda t, d, k: t.amin(d, keepdim=k), False),
+    "max()": (lambda t, d, k: t.max(), False),
+    "min()": (lambda t, d, k: t.min(), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(data=st.data())
+def test_max_min_amax_amin_agree_with_pytorch_on_ties_and_nan(name, data):
+    """Values, indices and gradients, against torch on CPU, for entries drawn from a few
+    values (ties everywhere) with NaN and infinities."""
+    torch = pytest.importorskip("torch")
+    shape = data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    pool = data.draw(st.sampled_from([[0.0, 1.0, 2.0], [0.0, 1.0, np.nan], [-np.inf, 1.0, np.inf],
+                                      [np.nan, np.nan, 3.0]]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    x = rng.choice(pool, size=shape)
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    keepdim = data.draw(st.booleans())
+    reduce, has_indices = REDUCTIONS[name]
+    xm = Tensor(x, requires_grad=True)
+    ours = reduce(xm, dim, keepdim)
+    xt = torch.tensor(x, requires_grad=True)
+    theirs = reduce(xt, dim, keepdim)
+    if has_indices:
+        np.testing.assert_array_equal(ours.indices, theirs.indices.numpy())
+        ours, theirs = ours.values, theirs.values
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    g = rng.standard_normal(ours.shape)
+    ours.backward(g)
+    theirs.backward(torch.tensor(g))
+    np.testing.assert_allclose(xm.grad, xt.grad.numpy(), rtol=1e-12, equal_nan=True)
 
 
 @pytest.mark.parametrize("index", [np.array([0, 2, 0]), [0, 0], (slice(None), np.array([1, 1]))],
@@ -209,7 +277,7 @@ FLOAT32_OPS = {
     "arith-scalars": lambda t: (2.5 - t * 0.5 + 1) / 3.0,
     "pow-numpy-scalar": lambda t: t ** np.float64(2.0),
     "unary": lambda t: t.exp().log().tanh().sigmoid().relu().abs() - t,
-    "reductions": lambda t: t.sum(0) + t.mean(0) + t.max(0),
+    "reductions": lambda t: t.sum(0) + t.mean(0) + t.max(0).values + t.amin(0) + t.min(),
     "shape": lambda t: ops.cat([t.T.reshape(-1), ops.stack([t, t], 0).flatten()], 0)[::3],
     "matmul": lambda t: t @ t.T,
     "linear": lambda t: minisnip.functional.linear(t, t, t[0]),
@@ -315,10 +383,10 @@ def test_raw_unwraps_tensors_only_and_every_family_takes_plain_arrays(rng):
     assert F.conv2d(x, Tensor(w)).shape == (2, 2, 2, 3)
     assert F.max_pool2d(x, 2).shape == (2, 3, 2, 2)
     xs = rng.standard_normal((4, 3, 2)).transpose(1, 0, 2)
-    hs = F.lstm(xs, np.zeros((4, 5)), np.zeros((4, 5)), np.ones((20, 2)), np.ones((20, 5)),
-                np.ones(20), np.ones(20))
-    assert hs.shape == (3, 4, 5)
-    with pytest.raises(ValueError, match=r"Conv2d kernel_size: expected an int or a pair"):
+    hs, c_n = F.lstm(xs, np.zeros((4, 5)), np.zeros((4, 5)), np.ones((20, 2)), np.ones((20, 5)),
+                     np.ones(20), np.ones(20))
+    assert hs.shape == (3, 4, 5) and c_n.shape == (4, 5)
+    with pytest.raises(ValueError, match=r"Conv2d: kernel_size must be an int or a pair of ints"):
         minisnip.nn.Conv2d(3, 4, (3, 3, 3))
     with pytest.raises(ValueError, match=r"log_softmax: dim 2 is out of range"):
         F.log_softmax(Tensor(a), dim=2)

@@ -1,10 +1,22 @@
-"""Max and average pooling over (KH, KW) windows, NCHW, forward and backward.
+"""Max and average pooling over (KH, KW) windows, NCHW, forward and backward, with a stride
+and a zero-or-more padding per direction (PyTorch's ``max_pool2d`` / ``avg_pool2d`` with
+``dilation=1``, ``ceil_mode=False``; average pooling with ``count_include_pad=True``).
+
+``kernel``, ``stride`` and ``padding`` are pairs (height, width). Window (i, j) covers rows
+``i * sh - ph .. i * sh - ph + kh - 1`` and columns ``j * sw - pw .. j * sw - pw + kw - 1`` of
+the input; the output is ``((H + 2 ph - kh) // sh + 1, (W + 2 pw - kw) // sw + 1)``. The
+padding is never stored: each window's loops run over the cells that lie inside the input.
+The caller (``ops/conv.py``) guarantees what PyTorch requires, padding <= kernel / 2, so that
+every window holds at least one input cell.
+
+Max pooling pads with -inf: a padding cell never wins. It records the flat index (in H*W) of
+each window's maximum and the backward sends the gradient there only. As PyTorch: on ties the
+first maximum in row-major order wins; a NaN in the window makes the output NaN, and its index
+is the window's last NaN; a window of -inf only gives -inf at its first input cell.
+Average pooling divides by kh * kw, padding cells included (they count as zeros).
 
 Performance contract: parallel over the N*C planes (each plane is read and written by one
 thread: deterministic, no race even when windows overlap); O(N C OH OW KH KW).
-Max pooling records the flat index (in H*W) of each window's maximum and the backward sends
-the gradient there only. As PyTorch: on ties the first maximum in row-major order wins; a NaN
-in the window makes the output NaN, and its index is the window's last NaN.
 """
 from __future__ import annotations
 
@@ -12,26 +24,38 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(cache=True)
+def _output_size(size, kernel, stride, padding):
+    return (size + 2 * padding - kernel) // stride + 1
+
+
 @njit(cache=True, parallel=True)
-def max_pool2d_forward(x, kh, kw, stride):
+def max_pool2d_forward(x, kernel, stride, padding):
+    """(out (N, C, OH, OW), argmax (N, C, OH, OW) int64 flat indices into each H*W plane)."""
     n, c, h, w = x.shape
-    oh = (h - kh) // stride + 1
-    ow = (w - kw) // stride + 1
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    oh, ow = _output_size(h, kh, sh, ph), _output_size(w, kw, sw, pw)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     argmax = np.empty((n, c, oh, ow), dtype=np.int64)
     for p in prange(n * c):
         b = p // c
         ch = p % c
         for i in range(oh):
+            top = i * sh - ph
+            r0, r1 = max(top, 0), min(top + kh, h)
             for j in range(ow):
-                best = x[b, ch, i * stride, j * stride]
-                where = (i * stride) * w + j * stride
-                for ki in range(kh):
-                    for kj in range(kw):
-                        v = x[b, ch, i * stride + ki, j * stride + kj]
+                left = j * sw - pw
+                c0, c1 = max(left, 0), min(left + kw, w)
+                best = -np.inf              # the padding's value
+                where = r0 * w + c0         # the window's first input cell
+                for r in range(r0, r1):
+                    for col in range(c0, c1):
+                        v = x[b, ch, r, col]
                         if v > best or np.isnan(v):
                             best = v
-                            where = (i * stride + ki) * w + j * stride + kj
+                            where = r * w + col
                 out[b, ch, i, j] = best
                 argmax[b, ch, i, j] = where
     return out, argmax
@@ -51,37 +75,50 @@ def max_pool2d_backward(grad_out, argmax, h, w):
 
 
 @njit(cache=True, parallel=True)
-def avg_pool2d_forward(x, kh, kw, stride):
+def avg_pool2d_forward(x, kernel, stride, padding):
     n, c, h, w = x.shape
-    oh = (h - kh) // stride + 1
-    ow = (w - kw) // stride + 1
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    oh, ow = _output_size(h, kh, sh, ph), _output_size(w, kw, sw, pw)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
-    scale = 1.0 / (kh * kw)
+    scale = 1.0 / (kh * kw)         # padding cells count (as zeros): count_include_pad=True
     for p in prange(n * c):
         b = p // c
         ch = p % c
         for i in range(oh):
+            top = i * sh - ph
+            r0, r1 = max(top, 0), min(top + kh, h)
             for j in range(ow):
+                left = j * sw - pw
+                c0, c1 = max(left, 0), min(left + kw, w)
                 s = 0.0
-                for ki in range(kh):
-                    for kj in range(kw):
-                        s += x[b, ch, i * stride + ki, j * stride + kj]
+                for r in range(r0, r1):
+                    for col in range(c0, c1):
+                        s += x[b, ch, r, col]
                 out[b, ch, i, j] = s * scale
     return out
 
 
 @njit(cache=True, parallel=True)
-def avg_pool2d_backward(grad_out, kh, kw, stride, h, w):
+def avg_pool2d_backward(grad_out, kernel, stride, padding, h, w):
     n, c, oh, ow = grad_out.shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
     grad = np.zeros((n, c, h, w), dtype=grad_out.dtype)
     scale = 1.0 / (kh * kw)
     for p in prange(n * c):
         b = p // c
         ch = p % c
         for i in range(oh):
+            top = i * sh - ph
+            r0, r1 = max(top, 0), min(top + kh, h)
             for j in range(ow):
+                left = j * sw - pw
+                c0, c1 = max(left, 0), min(left + kw, w)
                 g = grad_out[b, ch, i, j] * scale
-                for ki in range(kh):
-                    for kj in range(kw):
-                        grad[b, ch, i * stride + ki, j * stride + kj] += g
+                for r in range(r0, r1):
+                    for col in range(c0, c1):
+                        grad[b, ch, r, col] += g
     return grad

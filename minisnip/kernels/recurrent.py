@@ -97,8 +97,10 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, products=NUMBA):
     return hs, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates)
 
 
-def lstm_backward(dhs, saved, products=NUMBA):
-    """Gradients (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh) from dL/dhs (T, B, H)."""
+def lstm_backward(dhs, dc_last, saved, products=NUMBA):
+    """Gradients (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh) from dL/dhs (T, B, H) and dL/dc_T
+    (B, H), the gradient reaching the last cell state directly (a loss on PyTorch's c_n);
+    from step T-1 back, dL/dc_t also flows back from step t+1."""
     x, h0, c0, w_ih, w_hh, _, _, hs, cs, gates = saved
     t_len, batch, d = x.shape
     hid = w_hh.shape[1]
@@ -106,7 +108,7 @@ def lstm_backward(dhs, saved, products=NUMBA):
     w_hh_right = products.right_operand(w_hh)
     dpre = np.empty((t_len, batch, 4 * hid), dtype)
     dh_next = np.zeros((batch, hid), dtype)
-    dc_next = np.zeros((batch, hid), dtype)
+    dc_next = np.array(dc_last, dtype=dtype)   # a copy: the loop writes into this buffer
     dc_prev = np.empty((batch, hid), dtype)
     for t in range(t_len - 1, -1, -1):
         dh = dhs[t] + dh_next

@@ -184,23 +184,31 @@ def conv2d_weight_grad(grad_out, cols, weight_shape, products=None):
 
 
 # ------------------------------------------------------------------------ kernels/pool.py
-def _window(x, b, ch, i, j, kh, kw, stride):
-    """The values of one window in row-major order and their flat indices in the H*W plane."""
-    w = x.shape[3]
-    rows = np.repeat(np.arange(i * stride, i * stride + kh), kw)
-    cols = np.tile(np.arange(j * stride, j * stride + kw), kh)
-    return x[b, ch, rows, cols], rows * w + cols
+def _pool_output(h, w, kernel, stride, padding):
+    return tuple((size + 2 * p - k) // s + 1
+                 for size, k, s, p in zip((h, w), kernel, stride, padding))
 
 
-def max_pool2d_forward(x, kh, kw, stride):
-    """(values, flat indices) of each window's maximum, by PyTorch's rule: the window's last
-    NaN if it has one, else its first maximum in row-major order."""
+def _window_cells(h, w, i, j, kernel, stride, padding):
+    """Rows and columns of window (i, j) in the input, row-major, the padding left out."""
+    top, left = i * stride[0] - padding[0], j * stride[1] - padding[1]
+    rows, cols = np.meshgrid(np.arange(top, top + kernel[0]), np.arange(left, left + kernel[1]),
+                             indexing="ij")
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+    return rows[inside], cols[inside]
+
+
+def max_pool2d_forward(x, kernel, stride, padding):
+    """(values, flat indices) of each window's maximum, by PyTorch's rule: the padding is -inf
+    (it never wins: the window's input cells are compared); the window's last NaN if it has
+    one, else its first maximum in row-major order."""
     n, c, h, w = x.shape
-    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
+    oh, ow = _pool_output(h, w, kernel, stride, padding)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     where = np.empty((n, c, oh, ow), dtype=np.int64)
     for b, ch, i, j in np.ndindex(n, c, oh, ow):
-        values, flat = _window(x, b, ch, i, j, kh, kw, stride)
+        rows, cols = _window_cells(h, w, i, j, kernel, stride, padding)
+        values, flat = x[b, ch, rows, cols], rows * w + cols
         nans = np.flatnonzero(np.isnan(values))
         pick = nans[-1] if nans.size else np.argmax(values)  # argmax: the first maximum
         out[b, ch, i, j], where[b, ch, i, j] = values[pick], flat[pick]
@@ -216,23 +224,33 @@ def max_pool2d_backward(grad_out, argmax, h, w):
     return grad.reshape(n, c, h, w).astype(grad_out.dtype)
 
 
-def avg_pool2d_forward(x, kh, kw, stride):
-    n, c, h, w = x.shape
-    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
+def _zero_padded(x, padding):
+    (ph, pw) = padding
+    return np.pad(_f64(x), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def avg_pool2d_forward(x, kernel, stride, padding):
+    """The mean of each kh x kw window of the zero-padded input (count_include_pad=True)."""
+    (kh, kw), (sh, sw) = kernel, stride
+    padded = _zero_padded(x, padding)
+    n, c = x.shape[:2]
+    oh, ow = _pool_output(*x.shape[2:], kernel, stride, padding)
     out = np.empty((n, c, oh, ow))
-    for b, ch, i, j in np.ndindex(n, c, oh, ow):
-        out[b, ch, i, j] = _f64(_window(x, b, ch, i, j, kh, kw, stride)[0]).mean()
+    for i, j in np.ndindex(oh, ow):
+        out[:, :, i, j] = padded[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].mean(axis=(2, 3))
     return out.astype(x.dtype)
 
 
-def avg_pool2d_backward(grad_out, kh, kw, stride, h, w):
-    """Each window's gradient spread evenly over its kh*kw cells."""
+def avg_pool2d_backward(grad_out, kernel, stride, padding, h, w):
+    """Each window's gradient spread evenly over its kh*kw cells of the padded plane; the
+    padding's share is dropped."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     n, c, oh, ow = grad_out.shape
-    grad = np.zeros((n, c, h * w))
-    for b, ch, i, j in np.ndindex(n, c, oh, ow):
-        _, flat = _window(np.empty((n, c, h, w)), b, ch, i, j, kh, kw, stride)
-        grad[b, ch, flat] += grad_out[b, ch, i, j] / (kh * kw)
-    return grad.reshape(n, c, h, w).astype(grad_out.dtype)
+    padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
+    for i, j in np.ndindex(oh, ow):
+        padded[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += (
+            _f64(grad_out[:, :, i, j])[:, :, None, None] / (kh * kw))
+    return padded[:, :, ph:ph + h, pw:pw + w].astype(grad_out.dtype)
 
 
 # ------------------------------------------------------------------- kernels/batchnorm.py
@@ -346,16 +364,17 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, products=None):
     return hs, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates)
 
 
-def lstm_backward(dhs, saved, products=None):
+def lstm_backward(dhs, dc_last, saved, products=None):
     """Backpropagation through time from the inputs in ``saved`` alone (the forward is
-    recomputed in float64): (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh)."""
+    recomputed in float64), starting from dL/dhs and dL/dc_T = ``dc_last``:
+    (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh)."""
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = saved[:7]
     hs, cs, gates = _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     t_len, batch, _ = x.shape
     hid = w_hh.shape[1]
     dx = np.empty(x.shape)
     dw_ih, dw_hh, db = np.zeros(w_ih.shape), np.zeros(w_hh.shape), np.zeros(4 * hid)
-    dh_next, dc_next = np.zeros((batch, hid)), np.zeros((batch, hid))
+    dh_next, dc_next = np.zeros((batch, hid)), _f64(dc_last)
     for t in reversed(range(t_len)):
         h_prev = hs[t - 1] if t else _f64(h0)
         c_prev = cs[t - 1] if t else _f64(c0)

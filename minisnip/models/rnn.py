@@ -24,7 +24,8 @@ class SequenceClassifier(nn.Module):
     def forward(self, x):
         if x.ndim == 2:
             x = x.reshape(x.shape[0], 28, 28)
-        out, h_n = self.rnn(self.proj(x))
+        _, state = self.rnn(self.proj(x))
+        h_n = state[0] if isinstance(self.rnn, nn.LSTM) else state   # the LSTM's is (h_n, c_n)
         return self.fc(h_n[0])
 
 

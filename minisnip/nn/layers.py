@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..ops import checks
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -18,9 +19,10 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32):
         super().__init__()
-        if in_features < 1 or out_features < 1:
-            raise ValueError(f"Linear: in_features and out_features must be >= 1, got "
-                             f"{in_features} and {out_features}")
+        in_features = checks.integer(in_features, "Linear", "in_features", minimum=1)
+        out_features = checks.integer(out_features, "Linear", "out_features", minimum=1)
+        checks.flag(bias, "Linear", "bias")
+        dtype = checks.float_dtype(dtype, "Linear")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.zeros((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
@@ -48,9 +50,11 @@ class Linear(Module):
         return self
 
     def forward(self, x):
-        if x.shape[-1] != self.in_features:
+        shape = checks.tensor_argument(x, f"Linear({self.in_features}, {self.out_features})",
+                                       "input").shape
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): input has "
-                             f"{x.shape[-1]} features (shape {tuple(x.shape)}), expected "
+                             f"{shape[-1] if shape else 0} features (shape {shape}), expected "
                              f"{self.in_features}")
         if self._sparse is not None and not self.c.requires_grad:
             if self._sparse[1] != getattr(self.c, "version", 0):

@@ -1,9 +1,11 @@
 """Differentiable ops: one Function per op, grouped by family, and the functions that call them.
 
-Every function here takes Tensors (or array-likes / Python scalars) and returns a Tensor;
-names and argument order follow PyTorch. Each family's module holds its Functions (forward and
-backward side by side) and, after them, its functions: the argument checks that give students
-readable errors, then ``Function.apply``. This file only gathers them.
+Every function here takes Tensors (or NumPy arrays; numbers where PyTorch takes them, as the
+operands of + - * /) and returns a Tensor (``max``/``min`` with a dim: values and indices);
+names, argument order and defaults follow PyTorch. Each family's module holds its Functions
+(forward and backward side by side) and, after them, its functions: the argument checks that
+give students readable errors (the shared ones in ``checks.py``), then ``Function.apply``.
+This file only gathers them.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from .elementwise import (Abs, Add, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid,
 from .linalg import Linear, MatMul, linear, matmul  # noqa: F401
 from .loss import CrossEntropy, LogSoftmax, cross_entropy, log_softmax  # noqa: F401
 from .recurrent import GRU, LSTM, gru, lstm  # noqa: F401
-from .reduction import Max, Mean, Sum, max, mean, normalize_dims, sum  # noqa: F401
+from .reduction import (Amax, Amin, Mean, Sum, TakeAlongDim, amax, amin, max, mean,  # noqa: F401
+                        min, normalize_dims, sum)
 from .shape import (Cat, GetItem, Permute, Reshape, Stack, cat, flatten, getitem,  # noqa: F401
                     permute, reshape, stack, transpose)
 from .sparse import SparseLinear, sparse_linear  # noqa: F401

@@ -7,7 +7,8 @@ from ..autograd import Function
 from ..kernels import batchnorm as bn_kernel
 from ..kernels import conv as conv_kernel
 from ..kernels import pool as pool_kernel
-from ..tensor import raw
+from ..tensor import Tensor, raw
+from . import checks
 from .linalg import products
 
 
@@ -36,11 +37,12 @@ class Conv2d(Function):
 
 
 class MaxPool2d(Function):
-    """kernels/pool.py max_pool2d_forward / max_pool2d_backward."""
+    """kernels/pool.py max_pool2d_forward / max_pool2d_backward; ``kernel``, ``stride`` and
+    ``padding`` are (height, width) pairs."""
 
     @staticmethod
-    def forward(ctx, x, kh, kw, stride):
-        out, argmax = pool_kernel.max_pool2d_forward(x, kh, kw, stride)
+    def forward(ctx, x, kernel, stride, padding):
+        out, argmax = pool_kernel.max_pool2d_forward(x, kernel, stride, padding)
         ctx.argmax, ctx.hw = argmax, x.shape[2:]
         return out
 
@@ -52,18 +54,17 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """kernels/pool.py avg_pool2d_forward / avg_pool2d_backward."""
+    """kernels/pool.py avg_pool2d_forward / avg_pool2d_backward (padding counts as zeros)."""
 
     @staticmethod
-    def forward(ctx, x, kh, kw, stride):
-        ctx.params, ctx.hw = (kh, kw, stride), x.shape[2:]
-        return pool_kernel.avg_pool2d_forward(x, kh, kw, stride)
+    def forward(ctx, x, kernel, stride, padding):
+        ctx.params, ctx.hw = (kernel, stride, padding), x.shape[2:]
+        return pool_kernel.avg_pool2d_forward(x, kernel, stride, padding)
 
     @staticmethod
     def backward(ctx, grad):
-        kh, kw, stride = ctx.params
         h, w = ctx.hw
-        return (pool_kernel.avg_pool2d_backward(np.ascontiguousarray(grad), kh, kw, stride, h, w),
+        return (pool_kernel.avg_pool2d_backward(np.ascontiguousarray(grad), *ctx.params, h, w),
                 None, None, None)
 
 
@@ -110,57 +111,117 @@ class BatchNorm2d(Function):
 
 # ------------------------------------------------------------ the functions: checks, then apply
 def pair(v, name):
-    """An int or a pair of ints (height, width), as PyTorch's kernel sizes and strides."""
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name}: expected an int or a pair, got {v}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+    """An int or a pair of ints (height, width), as PyTorch's kernel sizes and strides; ``name``
+    is "<op> <argument>" for the error messages."""
+    op, _, argument = name.partition(" ")
+    return checks.int_pair(v, op, argument or "size")
+
+
+def _equal_pair(value, op, name, minimum):
+    """conv2d's stride or padding: an int or a pair of equal ints (minisnip's convolution
+    kernel has one stride and one padding for both directions: unequal ones are refused)."""
+    if isinstance(value, str):
+        raise ValueError(f"{op}: {name}={value!r} is not implemented in minisnip (an int or a "
+                         f"pair of equal ints)")
+    h, w = checks.int_pair(value, op, name, minimum)
+    if h != w:
+        raise ValueError(f"{op}: {name} {value!r}: only equal values in height and width are "
+                         f"implemented in minisnip")
+    return h
+
+
+def conv_options(op, stride, padding):
+    """conv2d's stride (>= 1) and padding (>= 0) as ints, checked."""
+    return _equal_pair(stride, op, "stride", 1), _equal_pair(padding, op, "padding", 0)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
-    """2-D convolution of x (N, C, H, W) with weight (OC, C, KH, KW), as ``torch.conv2d``."""
-    sx, sw = raw(x).shape, raw(weight).shape
+    """2-D convolution of x (N, C, H, W) with weight (OC, C, KH, KW), as ``torch.conv2d``
+    (``stride`` and ``padding`` equal in both directions; ``dilation`` and ``groups`` 1)."""
+    sx = checks.tensor_argument(x, "conv2d", "input").shape
+    sw = checks.tensor_argument(weight, "conv2d", "weight").shape
     if len(sx) != 4 or len(sw) != 4:
         raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (OC, C, KH, KW), got "
                          f"{sx} and {sw}")
     if sx[1] != sw[1]:
         raise ValueError(f"conv2d: input {sx} has {sx[1]} channels, weight {sw} expects {sw[1]}")
-    if isinstance(stride, (tuple, list)) or isinstance(padding, (tuple, list)):
-        s, p = pair(stride, "conv2d stride"), pair(padding, "conv2d padding")
-        if s[0] != s[1] or p[0] != p[1]:
-            raise ValueError("conv2d: only equal strides/paddings in H and W are supported")
-        stride, padding = s[0], p[0]
-    if stride < 1 or padding < 0:
-        raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got {stride}, {padding}")
+    if 0 in sx[1:] or 0 in sw:
+        raise ValueError(f"conv2d: input {sx} and weight {sw}: only the batch N may be 0")
+    stride, padding = conv_options("conv2d", stride, padding)
     if sx[2] + 2 * padding < sw[2] or sx[3] + 2 * padding < sw[3]:
         raise ValueError(f"conv2d: kernel {sw[2:]} is larger than the padded input "
                          f"{(sx[2] + 2 * padding, sx[3] + 2 * padding)}")
-    if bias is not None and raw(bias).shape != (sw[0],):
+    if bias is not None and checks.tensor_argument(bias, "conv2d", "bias").shape != (sw[0],):
         raise ValueError(f"conv2d: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
-    return Conv2d.apply(x, weight, bias, int(stride), int(padding))
+    return Conv2d.apply(x, weight, bias, stride, padding)
 
 
-def _check_pool(name, x, kh, kw):
-    s = raw(x).shape
+def _is_default(value, default) -> bool:
+    """Whether an option is at PyTorch's default (``dilation``: 1 or a pair of ones)."""
+    if isinstance(value, (tuple, list)):
+        return default == 1 and len(value) in (1, 2) and all(_is_default(v, 1) for v in value)
+    if default is None:
+        return value is None
+    return isinstance(value, (bool, int, np.bool_, np.integer)) and value == default
+
+
+def pool_options(op, kernel_size, stride, padding, **fixed):
+    """PyTorch's pooling options as (kernel, stride, padding) pairs, checked: an int or a
+    sequence of one or two ints each; ``stride=None`` (or empty) is the kernel size; padding at
+    most half the kernel (PyTorch's rule: every window holds an input cell). ``fixed`` holds the
+    options minisnip does not implement, ``name=(value, PyTorch's default)``: anything but the
+    default is refused, naming it."""
+    for option, (value, default) in fixed.items():
+        if not _is_default(value, default):
+            raise ValueError(f"{op}: {option}={value!r} is not implemented in minisnip (only "
+                             f"PyTorch's default {option}={default!r})")
+    kernel = checks.int_pair(kernel_size, op, "kernel_size", minimum=1, single=True)
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        stride = kernel
+    else:
+        stride = checks.int_pair(stride, op, "stride", minimum=1, single=True)
+    padding = checks.int_pair(padding, op, "padding", minimum=0, single=True)
+    if 2 * padding[0] > kernel[0] or 2 * padding[1] > kernel[1]:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel} "
+                         f"(as in PyTorch: every window must hold an input cell)")
+    return kernel, stride, padding
+
+
+def _pool_input(op, x, kernel, padding):
+    s = checks.tensor_argument(x, op, "input").shape
     if len(s) != 4:
-        raise ValueError(f"{name}: expected input (N, C, H, W), got {s}")
-    if s[2] < kh or s[3] < kw:
-        raise ValueError(f"{name}: window {(kh, kw)} is larger than the input {s[2:]}")
+        hint = (": an unbatched (C, H, W) input is not supported, add the batch axis with "
+                "x.reshape(1, *x.shape)") if len(s) == 3 else ""
+        raise ValueError(f"{op}: expected input (N, C, H, W), got shape {s}{hint}")
+    if 0 in s[1:]:
+        raise ValueError(f"{op}: input of shape {s} has an empty C, H or W axis (only the batch "
+                         f"N may be 0)")
+    if s[2] + 2 * padding[0] < kernel[0] or s[3] + 2 * padding[1] < kernel[1]:
+        raise ValueError(f"{op}: window {kernel} is larger than the input {s[2:]} padded by "
+                         f"{padding}")
 
 
-def max_pool2d(x, kernel_size, stride=None):
-    kh, kw = pair(kernel_size, "max_pool2d kernel_size")
-    stride = kh if stride is None else int(stride)
-    _check_pool("max_pool2d", x, kh, kw)
-    return MaxPool2d.apply(x, kh, kw, stride)
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """``torch.nn.functional.max_pool2d``: the maximum of each window, padding as -inf.
+    ``dilation``, ``ceil_mode`` and ``return_indices`` only at PyTorch's defaults."""
+    kernel, stride, padding = pool_options(
+        "max_pool2d", kernel_size, stride, padding, dilation=(dilation, 1),
+        ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
+    _pool_input("max_pool2d", x, kernel, padding)
+    return MaxPool2d.apply(x, kernel, stride, padding)
 
 
-def avg_pool2d(x, kernel_size, stride=None):
-    kh, kw = pair(kernel_size, "avg_pool2d kernel_size")
-    stride = kh if stride is None else int(stride)
-    _check_pool("avg_pool2d", x, kh, kw)
-    return AvgPool2d.apply(x, kh, kw, stride)
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """``torch.nn.functional.avg_pool2d``: the mean of each window, padding counted as zeros
+    (``count_include_pad=True``). ``ceil_mode``, ``count_include_pad`` and
+    ``divisor_override`` only at PyTorch's defaults."""
+    kernel, stride, padding = pool_options(
+        "avg_pool2d", kernel_size, stride, padding, ceil_mode=(ceil_mode, False),
+        count_include_pad=(count_include_pad, True), divisor_override=(divisor_override, None))
+    _pool_input("avg_pool2d", x, kernel, padding)
+    return AvgPool2d.apply(x, kernel, stride, padding)
 
 
 def global_avg_pool2d(x):
@@ -171,19 +232,46 @@ def global_avg_pool2d(x):
 
 
 def adaptive_avg_pool2d(x, output_size):
-    if pair(output_size, "adaptive_avg_pool2d") != (1, 1):
+    if pair(output_size, "adaptive_avg_pool2d output_size") != (1, 1):
         raise ValueError("adaptive_avg_pool2d: only output_size 1 (global pooling) is supported")
     return global_avg_pool2d(x).reshape(raw(x).shape[0], raw(x).shape[1], 1, 1)
 
 
-def batch_norm(x, running_mean, running_var, weight, bias, training, momentum=0.1, eps=1e-5):
-    s = raw(x).shape
+def _channel_array(value, op, name, channels):
+    """A per-channel array (C,) of batch_norm: a Tensor's array or an array, float32/64."""
+    array = checks.tensor_argument(value, op, name)
+    if array.shape != (channels,):
+        raise ValueError(f"{op}: {name} of shape {array.shape}, expected ({channels},): one per "
+                         f"channel of the input")
+    return array
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """``torch.nn.functional.batch_norm`` for (N, C, H, W): statistics per channel; in
+    training the running statistics (arrays or Tensors, updated in place) move by
+    ``momentum``; in evaluation they normalize. ``weight``/``bias`` None: 1 and 0."""
+    s = checks.tensor_argument(x, "batch_norm", "input").shape
     if len(s) != 4:
         raise ValueError(f"batch_norm: expected input (N, C, H, W), got {s}")
-    if raw(weight).shape != (s[1],):
-        raise ValueError(f"batch_norm: weight of shape {raw(weight).shape} for {s[1]} channels")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"batch_norm: training must be a bool, got {checks.describe(training)}")
+    stats = [None if v is None else _channel_array(v, "batch_norm", name, s[1])
+             for v, name in ((running_mean, "running_mean"), (running_var, "running_var"))]
+    if not training and any(v is None for v in stats):
+        raise ValueError("batch_norm: evaluation (training=False) needs running_mean and "
+                         "running_var")
+    if (stats[0] is None) != (stats[1] is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+    momentum = checks.real(momentum, "batch_norm", "momentum", low=0.0, high=1.0)
+    eps = checks.real(eps, "batch_norm", "eps", low=0.0)
+    dtype = raw(x).dtype
+    weight = (Tensor(np.ones(s[1], dtype)) if weight is None else weight)
+    bias = (Tensor(np.zeros(s[1], dtype)) if bias is None else bias)
+    _channel_array(weight, "batch_norm", "weight", s[1])
+    _channel_array(bias, "batch_norm", "bias", s[1])
     if training and s[0] * s[2] * s[3] < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got "
                          f"input of shape {s}")
-    return BatchNorm2d.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
-                             training=training, momentum=momentum, eps=eps)
+    return BatchNorm2d.apply(x, weight, bias, running_mean=stats[0], running_var=stats[1],
+                             training=bool(training), momentum=momentum, eps=eps)

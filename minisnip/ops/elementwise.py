@@ -12,7 +12,8 @@ import numpy as np
 
 from ..autograd import Function, unbroadcast
 from ..kernels.activations import sigmoid_array
-from ..tensor import raw
+from ..tensor import Tensor, raw
+from . import checks
 
 
 class Add(Function):
@@ -188,6 +189,23 @@ class Abs(Function):
 
 
 # ------------------------------------------------------------ the functions: checks, then apply
+NUMBERS = (int, float, np.integer, np.floating, np.bool_)   # Python's bool is an int
+
+
+def _operand(x, op, which):
+    """A Tensor, a NumPy array or a number; anything else (a list, a string, None) is refused,
+    as PyTorch's operators refuse it (NumPy would turn a list into an array of its own)."""
+    if isinstance(x, (Tensor, np.ndarray)):
+        if raw(x).dtype.kind not in "biuf":
+            raise TypeError(f"{op}: the {which} operand has dtype {raw(x).dtype}, expected a "
+                            f"number type")
+        return x
+    if isinstance(x, NUMBERS):
+        return x
+    raise TypeError(f"{op}: the {which} operand must be a Tensor, a NumPy array or a number, "
+                    f"got {checks.describe(x)}")
+
+
 def _check_broadcast(op, a, b):
     try:
         np.broadcast_shapes(np.shape(a), np.shape(b))
@@ -197,34 +215,68 @@ def _check_broadcast(op, a, b):
 
 
 def _scalar_like(x, other):
-    """A Python scalar becomes an array of the other operand's dtype (float32 stays float32)."""
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        dtype = raw(other).dtype if hasattr(raw(other), "dtype") else np.float32
-        return np.asarray(x, dtype=dtype)
+    """A Python number beside a floating-point operand becomes an array of that operand's
+    dtype (float32 stays float32); beside an integer or bool operand it stays a Python number,
+    and NumPy's promotion decides (int + 2.5 is a float, as in PyTorch: never truncated)."""
+    other_dtype = getattr(raw(other), "dtype", None)
+    if (isinstance(x, (int, float)) and not isinstance(x, bool) and other_dtype is not None
+            and other_dtype.kind == "f"):
+        return np.asarray(x, dtype=other_dtype)
     return x
 
 
 def _binary(function, name, a, b):
+    a, b = _operand(a, name, "first"), _operand(b, name, "second")
     a, b = _scalar_like(a, b), _scalar_like(b, a)
     _check_broadcast(name, raw(a), raw(b))
     return function.apply(a, b)
 
 
+def _unary(function, name, a, floating=False):
+    """A unary op's input: a Tensor or an array (PyTorch's functions refuse numbers and lists);
+    ``floating`` for the transcendental ones (exp, log, tanh, sigmoid: no integer versions),
+    and never bool where NumPy has no meaning for it (neg, relu)."""
+    array = checks.tensor_argument(a, name, "input", floating=floating)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: input has dtype {array.dtype}, expected a number type")
+    if array.dtype.kind == "b" and name in ("neg", "relu"):
+        raise TypeError(f"{name}: input is a bool tensor, which {name} does not take (as in "
+                        f"PyTorch); convert it with .astype(np.float32)")
+    return function.apply(a)
+
+
 def add(a, b): return _binary(Add, "add", a, b)
-def sub(a, b): return _binary(Sub, "sub", a, b)
 def mul(a, b): return _binary(Mul, "mul", a, b)
 def div(a, b): return _binary(Div, "div", a, b)
-def neg(a): return Neg.apply(a)
-def exp(a): return Exp.apply(a)
-def log(a): return Log.apply(a)
-def relu(a): return ReLU.apply(a)
-def tanh(a): return Tanh.apply(a)
-def sigmoid(a): return Sigmoid.apply(a)
-def abs(a): return Abs.apply(a)  # noqa: A001 (PyTorch's name)
+
+
+def sub(a, b):
+    a, b = _operand(a, "sub", "first"), _operand(b, "sub", "second")
+    if all(np.asarray(raw(v)).dtype.kind == "b" for v in (a, b)):
+        raise TypeError("sub: subtracting two bool operands is not supported (as in PyTorch): "
+                        "use np.logical_xor on the arrays, or convert them to a number type")
+    return _binary(Sub, "sub", a, b)
+
+
+def neg(a): return _unary(Neg, "neg", a)
+def exp(a): return _unary(Exp, "exp", a, floating=True)
+def log(a): return _unary(Log, "log", a, floating=True)
+def relu(a): return _unary(ReLU, "relu", a)
+def tanh(a): return _unary(Tanh, "tanh", a, floating=True)
+def sigmoid(a): return _unary(Sigmoid, "sigmoid", a, floating=True)
+def abs(a): return _unary(Abs, "abs", a)  # noqa: A001 (PyTorch's name)
 
 
 def pow(a, exponent):  # noqa: A001 (PyTorch's name)
-    if not np.isscalar(exponent):
-        raise TypeError(f"pow: the exponent must be a Python/NumPy scalar, got "
-                        f"{type(exponent).__name__}")
+    """``a ** exponent`` for a number ``exponent`` (a tensor exponent is not implemented)."""
+    array = checks.tensor_argument(a, "pow", "input", floating=False)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"pow: input has dtype {array.dtype}, expected a number type")
+    if not isinstance(exponent, NUMBERS):
+        raise TypeError(f"pow: the exponent must be a number, got {checks.describe(exponent)} "
+                        f"(a tensor exponent is not implemented)")
+    if array.dtype.kind in "biu" and isinstance(exponent, (int, np.integer)) and exponent < 0:
+        raise ValueError(f"pow: an integer input ({array.dtype}) to a negative integer exponent "
+                         f"({exponent}) is not allowed (as in PyTorch and NumPy); use a float "
+                         f"input")
     return Pow.apply(a, exponent)

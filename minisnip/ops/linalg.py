@@ -13,6 +13,7 @@ from .. import config
 from ..autograd import Function, unbroadcast
 from ..kernels.matmul import NUMBA, Products
 from ..tensor import raw
+from . import checks
 
 
 class _BlasRightOperand:
@@ -114,8 +115,20 @@ class Linear(Function):
 
 
 # ------------------------------------------------------------ the functions: checks, then apply
+def _product_operand(x, op, which):
+    """A Tensor or an array of a type the product kernels take: float32, float64 or an integer
+    type (computed in float64)."""
+    array = checks.tensor_argument(x, op, which, floating=False)
+    if array.dtype.kind not in "iu" and array.dtype not in checks.FLOATS:
+        raise TypeError(f"{op}: {which} has dtype {array.dtype}, expected float32, float64 or "
+                        f"an integer type")
+    return array
+
+
 def matmul(a, b):
-    sa, sb = raw(a).shape, raw(b).shape
+    """``a @ b`` with NumPy's (and PyTorch's) rules for 1-D, 2-D and batched operands."""
+    sa = _product_operand(a, "matmul", "the first operand").shape
+    sb = _product_operand(b, "matmul", "the second operand").shape
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got {sa} and {sb}")
     k_a = sa[-1]
@@ -127,13 +140,17 @@ def matmul(a, b):
     try:
         np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
-        raise ValueError(f"matmul: the batch dimensions of {sa} and {sb} cannot be broadcast") from None
+        raise ValueError(f"matmul: the batch dimensions of shapes {sa} and {sb} cannot be "
+                         f"broadcast") from None
     return MatMul.apply(a, b)
 
 
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
-    sx, sw = raw(x).shape, raw(weight).shape
+    sx = checks.tensor_argument(x, "linear", "input").shape
+    sw = checks.tensor_argument(weight, "linear", "weight").shape
+    if bias is not None:
+        checks.tensor_argument(bias, "linear", "bias")
     if len(sw) != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {sw}")
     if not sx or sx[-1] != sw[1]:

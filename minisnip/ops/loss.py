@@ -5,9 +5,12 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import raw
+from . import checks
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    if x.shape[axis] == 0:     # nothing to normalize (the maximum of nothing is undefined)
+        return x.copy()
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -52,7 +55,10 @@ class CrossEntropy(Function):
 
 # ------------------------------------------------------------ the functions: checks, then apply
 def log_softmax(x, dim=-1):
-    ndim = raw(x).ndim
+    ndim = checks.tensor_argument(x, "log_softmax", "input").ndim
+    dim = checks.integer(dim, "log_softmax", "dim")
+    if ndim == 0:
+        raise ValueError("log_softmax: the input is 0-d; expected at least one dimension")
     if not -ndim <= dim < ndim:
         raise ValueError(f"log_softmax: dim {dim} is out of range for a tensor of shape "
                          f"{raw(x).shape} (expected -{ndim} <= dim < {ndim})")
@@ -61,7 +67,7 @@ def log_softmax(x, dim=-1):
 
 def cross_entropy(logits, targets):
     """Mean softmax cross-entropy of ``logits`` (N, C) against integer class ``targets`` (N,)."""
-    z = raw(logits)
+    z = checks.tensor_argument(logits, "cross_entropy", "logits")
     t = np.asarray(raw(targets))
     if z.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be (batch, classes), got shape {z.shape}")

@@ -1,10 +1,13 @@
 """Shape ops: reshape, transpose/permute, indexing, cat, stack. No arithmetic, only moving."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from ..autograd import Function
 from ..tensor import raw
+from . import checks
 
 
 class Reshape(Function):
@@ -93,62 +96,107 @@ class Stack(Function):
 
 
 # ------------------------------------------------------------ the functions: checks, then apply
+def _axis(d, ndim, op, name="dim"):
+    """An axis ``d`` of a tensor with ``ndim`` dimensions (negatives count from the end), as a
+    non-negative int; an int out of range is refused, never wrapped around. A 0-d tensor
+    takes 0 and -1, as in PyTorch."""
+    d = checks.integer(d, op, name)
+    if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+        raise ValueError(f"{op}: {name} {d} is out of range for a tensor with {ndim} "
+                         f"dimensions (expected -{builtins.max(ndim, 1)} <= {name} < "
+                         f"{builtins.max(ndim, 1)})")
+    return d % builtins.max(ndim, 1)
+
+
+def _dims_argument(dims, op, name):
+    """``f(a, 2, 0, 1)`` or ``f(a, (2, 0, 1))``, as PyTorch takes both."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        return tuple(dims[0])
+    return tuple(dims)
+
+
 def reshape(a, *shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    size = raw(a).size
+    size = checks.tensor_argument(a, "reshape", "input", floating=False).size
+    shape = _dims_argument(shape, "reshape", "shape")
+    if any(isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer))
+           for s in shape):
+        raise TypeError(f"reshape: shape must be ints (and at most one -1, the size to infer), "
+                        f"got {shape!r}")
+    if any(s < -1 for s in shape):
+        raise ValueError(f"reshape: shape {shape} has a negative size other than -1")
+    if list(shape).count(-1) > 1:
+        raise ValueError(f"reshape: shape {shape} has more than one -1 (only one size can be "
+                         f"inferred)")
     known = int(np.prod([s for s in shape if s != -1])) if shape else 1
     if (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {raw(a).shape} "
                          f"({size} elements) into {tuple(shape)}")
-    return Reshape.apply(a, tuple(shape))
+    return Reshape.apply(a, tuple(int(s) for s in shape))
 
 
 def flatten(a, start_dim=0, end_dim=-1):
-    shape = raw(a).shape
+    """Merge the axes start_dim..end_dim (both included) into one, as ``torch.flatten``."""
+    shape = checks.tensor_argument(a, "flatten", "input", floating=False).shape
+    start = _axis(start_dim, len(shape), "flatten", "start_dim")
+    end = _axis(end_dim, len(shape), "flatten", "end_dim")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                         f"tensor of shape {shape}")
     if not shape:
         return reshape(a, 1)
-    start, end = start_dim % len(shape), end_dim % len(shape)
     return reshape(a, shape[:start] + (-1,) + shape[end + 1:])
 
 
 def permute(a, *dims):
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
-    ndim = raw(a).ndim
-    if sorted(d % ndim for d in dims) != list(range(ndim)) or len(dims) != ndim:
-        raise ValueError(f"permute: {dims} is not a permutation of the {ndim} axes of a tensor "
-                         f"of shape {raw(a).shape}")
-    return Permute.apply(a, tuple(d % ndim for d in dims))
+    ndim = checks.tensor_argument(a, "permute", "input", floating=False).ndim
+    dims = _dims_argument(dims, "permute", "dims")
+    axes = tuple(_axis(d, ndim, "permute", "dims") for d in dims)
+    if sorted(axes) != list(range(ndim)):
+        raise ValueError(f"permute: dims {dims} is not a permutation of the {ndim} axes of a "
+                         f"tensor of shape {raw(a).shape}")
+    return Permute.apply(a, axes)
 
 
 def transpose(a, dim0, dim1):
-    ndim = raw(a).ndim
+    ndim = checks.tensor_argument(a, "transpose", "input", floating=False).ndim
     dims = list(range(ndim))
-    for d in (dim0, dim1):
-        if not -ndim <= d < ndim:
-            raise ValueError(f"transpose: dim {d} out of range for shape {raw(a).shape}")
-    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    d0, d1 = _axis(dim0, ndim, "transpose", "dim0"), _axis(dim1, ndim, "transpose", "dim1")
+    if ndim:
+        dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(a, tuple(dims))
 
 
 def getitem(a, index):
+    array = checks.tensor_argument(a, "getitem", "input", floating=False)
     index = raw(index) if not isinstance(index, tuple) else tuple(raw(i) for i in index)
     try:
-        raw(a)[index]
+        array[index]
     except IndexError as error:
         raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape "
-                         f"{raw(a).shape}: {error}") from None
+                         f"{array.shape}: {error}") from None
     return GetItem.apply(a, index)
 
 
-def cat(tensors, dim=0):
-    tensors = list(tensors)
+def _pieces(tensors, op):
+    """The list of tensors of cat/stack: a list or tuple (PyTorch's rule: a Tensor is not a
+    sequence of its rows here) of Tensors or arrays, not empty."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: tensors must be a list or tuple of Tensors, got "
+                        f"{checks.describe(tensors)}")
     if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        checks.tensor_argument(t, op, f"tensors[{i}]", floating=False)
+    return list(tensors)
+
+
+def cat(tensors, dim=0):
+    tensors = _pieces(tensors, "cat")
     shapes = [raw(t).shape for t in tensors]
     ndim = len(shapes[0])
-    d = dim % ndim if ndim else 0
+    if ndim == 0:
+        raise ValueError("cat: 0-d tensors cannot be concatenated (stack them instead)")
+    d = _axis(dim, ndim, "cat")
     for s in shapes:
         if len(s) != ndim or s[:d] + s[d + 1:] != shapes[0][:d] + shapes[0][d + 1:]:
             raise ValueError(f"cat: all shapes must match except along dim {dim}, got {shapes}")
@@ -156,10 +204,8 @@ def cat(tensors, dim=0):
 
 
 def stack(tensors, dim=0):
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+    tensors = _pieces(tensors, "stack")
     shapes = [raw(t).shape for t in tensors]
     if any(s != shapes[0] for s in shapes):
         raise ValueError(f"stack: all tensors must have the same shape, got {shapes}")
-    return Stack.apply(*tensors, dim=dim % (len(shapes[0]) + 1))
+    return Stack.apply(*tensors, dim=_axis(dim, len(shapes[0]) + 1, "stack"))

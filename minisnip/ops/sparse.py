@@ -6,6 +6,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import sparse as kernel
 from ..tensor import raw
+from . import checks
 
 
 class SparseLinear(Function):
@@ -46,7 +47,10 @@ class SparseLinear(Function):
 # ------------------------------------------------------------ the functions: checks, then apply
 def sparse_linear(x, weight, bias, pattern):
     """``x (c * W)^T + b`` with c given by ``pattern`` (``kernels.sparse.pattern_from_mask``)."""
-    sx, sw = raw(x).shape, raw(weight).shape
+    sx = checks.tensor_argument(x, "sparse_linear", "input").shape
+    sw = checks.tensor_argument(weight, "sparse_linear", "weight").shape
+    if bias is not None:
+        checks.tensor_argument(bias, "sparse_linear", "bias")
     if len(sw) != 2:
         raise ValueError(f"sparse_linear: weight must be 2-D (out_features, in_features), got {sw}")
     if not sx or sx[-1] != sw[1]:

@@ -2,9 +2,9 @@
 import numpy as np
 
 from minisnip import ops
-from minisnip.ops import (Abs, Add, Cat, CrossEntropy, Div, Exp, GetItem, Linear, Log,
-                          LogSoftmax, MatMul, Max, Mean, Mul, Neg, Permute, Pow, ReLU, Reshape,
-                          Sigmoid, Stack, Sub, Sum, Tanh)
+from minisnip.ops import (Abs, Add, Amax, Amin, Cat, CrossEntropy, Div, Exp, GetItem, Linear,
+                          Log, LogSoftmax, MatMul, Mean, Mul, Neg, Permute, Pow, ReLU, Reshape,
+                          Sigmoid, Stack, Sub, Sum, TakeAlongDim, Tanh)
 
 from . import gradcheck_case
 
@@ -102,16 +102,52 @@ def mean_axes(rng):
     return (lambda a: a.mean(dim=(0, 2))), [rng.standard_normal((2, 3, 4))]
 
 
-@gradcheck_case(Max)
-def max_axis(rng):
+@gradcheck_case(TakeAlongDim)
+def max_along_a_dim(rng):
     x = rng.permutation(24).astype(np.float64).reshape(2, 3, 4)  # distinct: no ties
-    return (lambda a: a.max(dim=-1)), [x]
+    return (lambda a: a.max(dim=-1).values), [x]
 
 
-@gradcheck_case(Max)
-def max_all_keepdim(rng):
-    x = rng.permutation(12).astype(np.float64).reshape(3, 4)
-    return (lambda a: a.max(dim=(0, 1), keepdim=True)), [x]
+@gradcheck_case(TakeAlongDim)
+def min_along_a_dim_keepdim_with_ties_below_the_minimum(rng):
+    """Ties among entries that are not the minimum: the minimum's gradient is still exact.
+    (At a tied minimum, max(dim)/min(dim) are not differentiable: the gradient goes to the
+    returned index, which finite differences cannot see; tests/test_tensor.py checks it.)"""
+    x = np.array([[0.5, 2.0, 2.0, 3.0], [3.0, 3.0, -1.0, 3.0], [1.0, 0.0, 4.0, 4.0]])
+    return (lambda a: a.min(dim=1, keepdim=True).values), [x]
+
+
+@gradcheck_case(Amax)
+def amax_several_dims_keepdim(rng):
+    x = rng.permutation(24).astype(np.float64).reshape(2, 3, 4)
+    return (lambda a: a.amax(dim=(0, 2), keepdim=True)), [x]
+
+
+@gradcheck_case(Amax)
+def amax_with_tied_maxima_shares_the_gradient(rng):
+    """At a tie of two, the central differences see each tied entry with weight 1/2 (the
+    one-sided derivatives are 1 and 0): PyTorch's even split of the gradient is exactly that.
+    (At a tie of three they see 1/2 again, the split gives 1/3: not checkable this way.)"""
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 1.0], [0.0, -1.0, 0.5]])
+    return (lambda a: a.amax(dim=1)), [x]
+
+
+@gradcheck_case(Amax)
+def max_of_everything_with_ties(rng):
+    x = np.array([[1.0, 4.0], [4.0, -2.0], [3.0, 0.0]])
+    return (lambda a: a.max()), [x]
+
+
+@gradcheck_case(Amin)
+def amin_with_tied_minima(rng):
+    x = np.array([[1.0, -3.0, -3.0, 2.0], [0.0, 0.0, 5.0, 1.0]]).T   # (4, 2), a view
+    return (lambda a: a.amin(dim=0)), [x]
+
+
+@gradcheck_case(Amin)
+def min_of_everything_with_ties(rng):
+    x = np.array([[1.0, -4.0], [-4.0, 2.0]])
+    return (lambda a: a.min()), [x]
 
 
 @gradcheck_case(Reshape)
@@ -258,10 +294,10 @@ def mean_sliced_keepdim(rng):
     return (lambda a: a.mean(dim=1, keepdim=True)), [rng.standard_normal((4, 6))[::2, ::2]]
 
 
-@gradcheck_case(Max)
+@gradcheck_case(TakeAlongDim)
 def max_transposed(rng):
     x = rng.permutation(12).astype(np.float64).reshape(3, 4).T
-    return (lambda a: a.max(dim=0)), [x]
+    return (lambda a: a.max(dim=0).values), [x]
 
 
 @gradcheck_case(Reshape)

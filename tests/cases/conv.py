@@ -52,9 +52,26 @@ def max_pool_overlapping(rng):
     return (lambda x: F.max_pool2d(x, 3, stride=1)), [x]
 
 
+@gradcheck_case(MaxPool2d)
+def max_pool_rectangular_padded_unequal_strides(rng):
+    x = rng.permutation(2 * 2 * 5 * 6).astype(np.float64).reshape(2, 2, 5, 6) / 10
+    return (lambda x: F.max_pool2d(x, (3, 2), stride=(2, 1), padding=(1, 1))), [x]
+
+
 @gradcheck_case(AvgPool2d)
 def avg_pool(rng):
     return (lambda x: F.avg_pool2d(x, (2, 3), stride=1)), [rng.standard_normal((2, 2, 4, 5))]
+
+
+@gradcheck_case(AvgPool2d)
+def avg_pool_rectangular_without_stride(rng):
+    return (lambda x: F.avg_pool2d(x, (2, 3))), [rng.standard_normal((1, 2, 4, 7))]
+
+
+@gradcheck_case(AvgPool2d)
+def avg_pool_padded_unequal_strides(rng):
+    return (lambda x: F.avg_pool2d(x, (3, 4), stride=(2, 3), padding=(1, 2))), [
+        rng.standard_normal((2, 2, 5, 6)).transpose(0, 1, 3, 2)]
 
 
 @gradcheck_case(BatchNorm2d)
