@@ -22,7 +22,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, raw
+from ..tensor import Tensor
 from . import checks
 from .shape import reshape
 

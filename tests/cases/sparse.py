@@ -1,5 +1,4 @@
 """Gradient-check case for the sparse linear layer."""
-import numpy as np
 
 from minisnip.kernels.sparse import pattern_from_mask
 from minisnip.ops import SparseLinear, sparse_linear
