@@ -29,6 +29,9 @@ class BuildError(ValueError):
 
 
 def message(task: Task, function: str) -> str:
+    if function in task.hidden_oracles:
+        return (f"{function.split(':', 1)[1]} is hidden while task {task.id} ({task.title}) "
+                f"is an assignment: it would give the solution away")
     return (f"Task {task.id} ({task.title}): write {function.split(':', 1)[1]} "
             f"(see ASSIGNMENT.md)")
 
@@ -40,7 +43,7 @@ def blanked_sources(assignment: Assignment, keep=()) -> dict:
     for task in assignment.tasks:
         if task.id in keep:
             continue
-        for function in task.functions:
+        for function in task.functions + task.hidden_oracles:
             path, qualname = function.split(":", 1)
             names.setdefault(path, {})[qualname] = message(task, function)
     out = {}
@@ -179,7 +182,7 @@ def check_no_solution(assignment: Assignment, files: dict, keep=()) -> None:
     for task in assignment.tasks:
         if task.id in keep:
             continue
-        for function in task.functions:
+        for function in task.functions + task.hidden_oracles:
             path, qualname = function.split(":", 1)
             with open(os.path.join(PACKAGE, path), encoding="utf-8") as f:
                 bodies.append((function, body_source(f.read(), qualname)))

@@ -26,6 +26,9 @@ class Task:
     what the student writes. ``statement``: Markdown (what to implement, the equation, hints).
     ``jit``: grade with Numba compiling (the kernel tasks); otherwise the grader sets
     ``NUMBA_DISABLE_JIT=1``, so no kernel is compiled in a student's fresh tree.
+    ``hidden_oracles``: functions blanked too but not the student's to write, because they
+    would give the solution away (a kernel's NumPy oracle in ``kernels/reference.py`` when the
+    task is that kernel); the task's tests must then not need them.
     """
     id: str
     title: str
@@ -36,6 +39,7 @@ class Task:
     depends: tuple = ()
     jit: bool = False
     timeout: float = 300.0
+    hidden_oracles: tuple = ()
 
     @property
     def slug(self) -> str:
