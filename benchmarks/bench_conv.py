@@ -166,7 +166,8 @@ def main(argv=None):
     ratio = vgg.get("ratios", {}).get("minisnip / torch")
     session.goal(f"goal 1: VGG-like step at batch {args.batch}, minisnip / PyTorch",
                  ratio and ratio["median"], 1.0, "lower",
-                 spread=ratio and (ratio["min"], ratio["max"]))
+                 spread=ratio and (ratio["min"], ratio["max"]), quiet=ratio and ratio.get("quiet"),
+                 disturbed=common.disturbance(vgg))
     if not args.skip_memory:
         memory = {side: measure_memory(args, side)
                   for side in (["minisnip"] + (["torch"] if session.torch is not None else []))}

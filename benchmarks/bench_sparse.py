@@ -23,7 +23,6 @@ printed. Writes benchmarks/results/sparse.json.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,13 +34,8 @@ GOALS = {("lenet300", 0.99): 5.0, ("lenet300", 0.95): 2.5, ("lenet5", 0.99): 2.0
 
 
 def speedup(result: dict, slow: str, fast: str) -> dict | None:
-    """Per-round ratio time(slow) / time(fast): how many times faster ``fast`` is."""
-    sides = result["sides"]
-    if slow not in sides or fast not in sides:
-        return None
-    values = [a / b for a, b in zip(sides[slow]["per_round"], sides[fast]["per_round"])]
-    return dict(median=statistics.median(values), min=min(values), max=max(values),
-                per_round=values)
+    """Per-round time(slow) / time(fast): how many times faster ``fast`` is."""
+    return common.per_round_ratio(result, slow, fast)
 
 
 def op_census(step) -> dict:
@@ -88,12 +82,15 @@ def measure(session, name, sparsity, args) -> dict:
              f"{out['speedup_dense']['median']:.2f}x" if s else "")
           + f"  [sparse ops: {out['sparse_ops'] or 'none'}]")
     d = out["timing"]["other_cores_per_round"]
-    print(f"{'':21s}other processes per round: {min(d):.2f}-{max(d):.2f} cores")
+    print(f"{'':21s}other processes per round: {min(d):.2f}-{max(d):.2f} cores"
+          + (f"; quiet rounds only ({len(s['quiet']['per_round'])}): sparse "
+             f"{s['quiet']['median']:.2f}x" if s and "quiet" in s else ""))
     goal = GOALS.get((name, sparsity))
     if goal is not None:
         session.goal(f"goal 2: {NAMES[name]} at {sparsity:.0%} sparsity, PyTorch masked / "
                      f"minisnip sparse", s and s["median"], goal, "higher",
-                     spread=s and (s["min"], s["max"]))
+                     spread=s and (s["min"], s["max"]), quiet=s and s.get("quiet"),
+                     disturbed=common.disturbance(out["timing"]))
         if args.breakdown:
             out["breakdown"] = profile_step(sparse, calls=max(args.repeats, 3))
             print(format_breakdown(f"{NAMES[name]} at {sparsity}, sparse kernels",

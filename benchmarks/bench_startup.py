@@ -129,7 +129,9 @@ def main(argv=None):
         w = results[m]["warm_summary"]["process_to_first_step_end_s"]
         session.goal(f"goal 5: {m}, new process to the end of its first training step, "
                      f"warm cache", w and w["median"], 2.0, "lower", unit=" s",
-                     spread=w and (w["min"], w["max"]))
+                     spread=w and (w["min"], w["max"]),
+                     disturbed=(f"other processes used {warm_other:.2f} cores"
+                                if warm_other > common.QUIET_CORES else ""))
         c = results[m]["cold_summary"]["process_to_first_step_end_s"]
         if c:
             print(f"      {m}: first-ever compile (empty cache): {c['median']:.1f} s to the end "

@@ -71,7 +71,8 @@ def measure_model(session, name: str, batch_size: int, args) -> dict:
     ratio = out["timing"].get("ratios", {}).get("minisnip / torch")
     session.goal(f"goal 1: {NAMES.get(name, name)} dense step, minisnip / PyTorch",
                  ratio and ratio["median"], 1.0, "lower",
-                 spread=ratio and (ratio["min"], ratio["max"]))
+                 spread=ratio and (ratio["min"], ratio["max"]), quiet=ratio and ratio.get("quiet"),
+                 disturbed=common.disturbance(out["timing"]))
     if args.breakdown:
         out["breakdown"] = profile_step(ours, calls=max(args.repeats, 3))
         print(format_breakdown(NAMES.get(name, name), out["breakdown"]))

@@ -191,13 +191,15 @@ class Session:
                       other_cores_per_round=disturbance, sides={})
         for name in names:
             result["sides"][name] = _spread(per_side[name])
+        quiet = [i for i, d in enumerate(disturbance) if not d > QUIET_CORES]
+        result["quiet_rounds"] = len(quiet)
         if reference is not None and reference in sides:
             result["reference"] = reference
             result["ratios"] = {}
             for name in names:
                 if name != reference:
-                    ratios = [x / y for x, y in zip(per_side[name], per_side[reference])]
-                    result["ratios"][f"{name} / {reference}"] = _spread(ratios)
+                    result["ratios"][f"{name} / {reference}"] = per_round_ratio(result, name,
+                                                                                reference)
         if not quiet:
             print(format_comparison(result))
         return result
@@ -208,12 +210,17 @@ class Session:
 
     # ----------------------------------------------------------------- goals
     def goal(self, goal: str, measured, target: float, better: str = "lower",
-             spread=None, unit: str = "x", note: str = "") -> dict:
+             spread=None, unit: str = "x", note: str = "", quiet=None,
+             disturbed: str = "") -> dict:
         """Print and record one goal of issue 11: ``measured`` against ``target``.
 
         ``better``: "lower" (passes when measured <= target) or "higher" (>=). ``measured``
         None means not measured (PyTorch missing, ``--quick``): printed as such, never as a
-        pass. ``spread``: (min, max) over rounds, printed beside the median."""
+        pass. ``spread``: (min, max) over rounds, printed beside the median. ``quiet``: the
+        same figure's spread dict over the quiet rounds only, printed and recorded beside it
+        (the verdict is the one of all rounds). ``disturbed``: why the figure is not to be
+        trusted (say, "2 of 7 rounds quiet"), printed with the verdict (see
+        :func:`disturbance`)."""
         if measured is None:
             verdict = "NOT MEASURED"
         elif self.args.quick:
@@ -221,17 +228,25 @@ class Session:
         else:
             ok = measured <= target if better == "lower" else measured >= target
             verdict = "PASS" if ok else "FAIL"
+            if disturbed:
+                verdict += " (DISTURBED: " + disturbed + "; re-run on a quieter machine)"
         sign = "<=" if better == "lower" else ">="
         text = "n/a" if measured is None else f"{measured:.3g}{unit}"
         if measured is not None and spread:
             text += f" (rounds {spread[0]:.3g}-{spread[1]:.3g})"
         line = f"GOAL  {goal}: {text}   goal {sign} {target:g}{unit}   {verdict}"
+        if quiet:
+            line += (f"   [quiet rounds only ({len(quiet['per_round'])}): "
+                     f"{quiet['median']:.3g}{unit}]")
         if note:
             line += f"   [{note}]"
         print(line)
         record = dict(goal=goal, measured=measured, target=target, better=better,
                       spread=list(spread) if spread else None, unit=unit, verdict=verdict,
-                      note=note or None)
+                      note=note or None,
+                      quiet_median=quiet["median"] if quiet else None,
+                      quiet_rounds=len(quiet["per_round"]) if quiet else 0,
+                      disturbed=disturbed or None)
         self.goals.append(record)
         return record
 
@@ -257,9 +272,37 @@ class Session:
         return path
 
 
+QUIET_CORES = 0.25  # a round is "quiet" when other processes used at most this many cores
+
+
 def _spread(values: list) -> dict:
     return dict(median=statistics.median(values), min=min(values), max=max(values),
                 per_round=values)
+
+
+def disturbance(result: dict) -> str:
+    """A reason not to trust a :meth:`Session.compare` result, or "": fewer than half of its
+    rounds were quiet (other processes using at most ``QUIET_CORES``)."""
+    d = result["other_cores_per_round"]
+    if 2 * result["quiet_rounds"] >= len(d):
+        return ""
+    return (f"{result['quiet_rounds']} of {len(d)} rounds quiet, other processes used "
+            f"{statistics.median(d):.2f} cores (median)")
+
+
+def per_round_ratio(result: dict, numerator: str, denominator: str) -> dict | None:
+    """Per-round time(numerator) / time(denominator) from a :meth:`Session.compare` result,
+    with its spread over all rounds and over the quiet ones."""
+    sides = result["sides"]
+    if numerator not in sides or denominator not in sides:
+        return None
+    ratios = [a / b for a, b in zip(sides[numerator]["per_round"],
+                                    sides[denominator]["per_round"])]
+    out = _spread(ratios)
+    quiet = [i for i, d in enumerate(result["other_cores_per_round"]) if not d > QUIET_CORES]
+    if quiet:
+        out["quiet"] = _spread([ratios[i] for i in quiet])
+    return out
 
 
 def format_comparison(result: dict) -> str:
@@ -267,8 +310,13 @@ def format_comparison(result: dict) -> str:
     line = f"{result['label']}: {sides}"
     for pair, s in result.get("ratios", {}).items():
         line += f"\n    {pair}: {s['median']:.2f}x (rounds {s['min']:.2f}-{s['max']:.2f})"
+        if "quiet" in s:
+            q = s["quiet"]
+            line += (f"; quiet rounds only ({len(q['per_round'])}): {q['median']:.2f}x "
+                     f"({q['min']:.2f}-{q['max']:.2f})")
     d = result["other_cores_per_round"]
-    line += f"\n    other processes per round: {min(d):.2f}-{max(d):.2f} cores"
+    line += (f"\n    other processes per round: {min(d):.2f}-{max(d):.2f} cores "
+             f"({result['quiet_rounds']} of {len(d)} rounds quiet, <= {QUIET_CORES})")
     return line
 
 

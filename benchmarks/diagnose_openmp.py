@@ -173,10 +173,13 @@ def main(argv=None):
         r = good[0]
         runtimes = ", ".join(("torch's " if os.sep + "torch" + os.sep in p_ else "system ")
                              + os.path.basename(p_) for p_ in r["openmp_runtimes"])
-        print(f"{case:38s} LSTM-s {med['lstm-s']:6.1f} ms  GRU-s {med['gru-s']:6.1f} ms "
-              f"(first 5 GRU-s steps " + ", ".join(f"{t:.0f}" for t in r["steps"]["gru-s"]["first_ms"])
-              + f" ms; nested {r['nested_in_torch_runtime']}; {runtimes}; other processes "
-              + ", ".join(f"{x['other_cores']:.2f}" for x in good) + " cores)")
+        print(f"{case:38s} median LSTM-s {med['lstm-s']:6.1f} ms, GRU-s {med['gru-s']:6.1f} ms; "
+              f"nested {r['nested_in_torch_runtime']}; {runtimes}")
+        for x in good:
+            print(f"{'':40s}run: LSTM-s {x['steps']['lstm-s']['warm_median_ms']:6.1f} ms, GRU-s "
+                  f"{x['steps']['gru-s']['warm_median_ms']:6.1f} ms (first 5 GRU-s steps "
+                  + ", ".join(f"{t:.0f}" for t in x["steps"]["gru-s"]["first_ms"])
+                  + f" ms), other processes {x['other_cores']:.2f} cores")
     results["spin_cpu_ms_after_region"] = spin_after_region(session.torch)
     print("CPU burnt by OpenMP workers while the caller sleeps after a parallel region (ms): "
           + ", ".join(f"{k}: {v:.1f}" for k, v in results["spin_cpu_ms_after_region"].items()))

@@ -4,7 +4,8 @@ the range (each run's value is itself a median over rounds), and the load of eac
     python benchmarks/summarize.py benchmarks/results/baseline/*.json [--markdown OUT.md]
 
 Runs are JSON files written by the ``bench_*.py`` scripts (``--out``); quick runs are left
-out. Prints the table; ``--markdown`` also writes it.
+out, and so are goals the run flagged as disturbed (fewer than half of the rounds quiet)
+unless ``--include-disturbed``. Prints the table; ``--markdown`` also writes it.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def collect(paths):
+def collect(paths, include_disturbed=False):
     goals, loads = defaultdict(list), defaultdict(list)
     for path in paths:
         with open(path) as f:
@@ -27,7 +28,7 @@ def collect(paths):
             continue
         load = run.get("load", {})
         for g in run.get("goals", []):
-            if g["measured"] is None:
+            if g["measured"] is None or (g.get("disturbed") and not include_disturbed):
                 continue
             goals[g["goal"]].append(dict(value=g["measured"], target=g["target"],
                                          better=g["better"], unit=g["unit"],
@@ -61,8 +62,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("paths", nargs="+")
     p.add_argument("--markdown", default=None)
+    p.add_argument("--include-disturbed", action="store_true")
     args = p.parse_args(argv)
-    text = table(collect(args.paths))
+    text = table(collect(args.paths, args.include_disturbed))
     print(text)
     if args.markdown:
         from minisnip.files import write_text
