@@ -54,7 +54,9 @@ def measure(session, name, sparsity, args) -> dict:
     dense = nets.MinisnipStep(name, x, y, sparsity=sparsity)
     out = dict(model=name, sparsity=sparsity, batch=args.batch,
                kept=sum(r.kept for r in sparse.prune_report.layers),
-               prunable=sum(r.total for r in sparse.prune_report.layers))
+               prunable=sum(r.total for r in sparse.prune_report.layers),
+               layers=[dict(name=r.name, shape=list(r.shape), kept=r.kept, total=r.total,
+                            density=r.kept / r.total) for r in sparse.prune_report.layers])
     out["switch"] = sparse.use_sparse_kernels(args.mode)
     sides = {"minisnip-sparse": sparse, "minisnip-dense": dense}
     torch = session.torch
