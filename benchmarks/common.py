@@ -191,8 +191,7 @@ class Session:
                       other_cores_per_round=disturbance, sides={})
         for name in names:
             result["sides"][name] = _spread(per_side[name])
-        quiet = [i for i, d in enumerate(disturbance) if not d > QUIET_CORES]
-        result["quiet_rounds"] = len(quiet)
+        result["quiet_rounds"] = sum(1 for d in disturbance if not d > QUIET_CORES)
         if reference is not None and reference in sides:
             result["reference"] = reference
             result["ratios"] = {}
