@@ -223,6 +223,7 @@ def main(argv=None):
     for r in range(args.rounds):
         for c in configs[r % len(configs):] + configs[:r % len(configs)]:
             layer, threads, hogs = c
+            common.wait_for_quiet(args.wait_quiet)
             ops[c].append(run_child(args, threads, hogs, layer))
     results = dict(tiny_ops=[], demo=[])
     for c, runs in ops.items():
@@ -247,6 +248,7 @@ def main(argv=None):
             for r in range(repeats):
                 for c in configs[r % len(configs):] + configs[:r % len(configs)]:
                     layer, threads, hogs = c
+                    common.wait_for_quiet(args.wait_quiet)
                     walls[c].append(run_demo(args, threads, hogs, layer, epochs))
             for c, runs in walls.items():
                 layer, threads, hogs = c

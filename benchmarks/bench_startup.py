@@ -97,11 +97,13 @@ def main(argv=None):
             run_child(m, args.batch, args.threads, None)
         for r in range(runs):
             for m in models[r % len(models):] + models[:r % len(models)]:
+                common.wait_for_quiet(args.wait_quiet)
                 results[m]["warm"].append(run_child(m, args.batch, args.threads, None))
     warm_other = meter.other_cores
     with common.LoadMeter() as meter:
         for r in range(args.cold_runs):
             for m in models:
+                common.wait_for_quiet(args.wait_quiet)
                 with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
                     results[m]["cold"].append(run_child(m, args.batch, args.threads, cache))
     cold_other = meter.other_cores

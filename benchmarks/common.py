@@ -70,6 +70,9 @@ def parser(doc: str, *, rounds: int, repeats: int, warmup: int) -> argparse.Argu
     p.add_argument("--settle", type=float, default=0.03,
                    help="seconds of sleep between two timed blocks, longer than OpenMP's "
                         "spin-wait after a parallel region (default 0.03)")
+    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                   help="before each round, wait up to this long for a quiet half second "
+                        "(other processes using <= 0.25 cores); default 0: no waiting")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 2 rounds of 1 call, the smallest settings (numbers not "
                         "meaningful)")
@@ -130,6 +133,18 @@ class LoadMeter:
         return False
 
 
+def wait_for_quiet(limit: float) -> float:
+    """Wait until other processes used at most ``QUIET_CORES`` over half a second, or until
+    ``limit`` seconds have passed; return the seconds waited."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        with LoadMeter() as meter:
+            time.sleep(0.5)
+        if meter.other_cores <= QUIET_CORES:
+            break
+    return time.perf_counter() - t0
+
+
 def load_average() -> list:
     try:
         return [round(v, 2) for v in os.getloadavg()]
@@ -171,9 +186,11 @@ class Session:
                 sides[name]()
         per_side = {name: [] for name in names}
         disturbance = []
+        waited = []
         for r in range(rounds):
             k = r % len(names)
             order = names[k:] + names[:k]
+            waited.append(round(wait_for_quiet(getattr(a, "wait_quiet", 0.0)), 1))
             with LoadMeter() as meter:
                 for name in order:
                     time.sleep(a.settle)
@@ -188,7 +205,7 @@ class Session:
                     per_side[name].append(statistics.median(times))
             disturbance.append(round(meter.other_cores, 2))
         result = dict(label=label, rounds=rounds, repeats=repeats, warmup=warmup,
-                      other_cores_per_round=disturbance, sides={})
+                      other_cores_per_round=disturbance, waited_for_quiet_s=waited, sides={})
         for name in names:
             result["sides"][name] = _spread(per_side[name])
         result["quiet_rounds"] = sum(1 for d in disturbance if not d > QUIET_CORES)

@@ -162,6 +162,7 @@ def main(argv=None):
     names = list(CASES)
     for r in range(args.rounds):
         for case in names[r % len(names):] + names[:r % len(names)]:
+            common.wait_for_quiet(args.wait_quiet)
             results["cases"][case].append(run_case(case, CASES[case], args))
     for case, runs in results["cases"].items():
         good = [x for x in runs if "error" not in x]
