@@ -167,6 +167,7 @@ def main(argv=None):
     session.goal(f"goal 1: VGG-like step at batch {args.batch}, minisnip / PyTorch",
                  ratio and ratio["median"], 1.0, "lower",
                  spread=ratio and (ratio["min"], ratio["max"]), quiet=ratio and ratio.get("quiet"),
+                 cpu=ratio and ratio.get("cpu"),
                  disturbed=common.disturbance(vgg))
     if not args.skip_memory:
         memory = {side: measure_memory(args, side)

@@ -92,6 +92,7 @@ def measure(session, name, sparsity, args) -> dict:
         session.goal(f"goal 2: {NAMES[name]} at {sparsity:.0%} sparsity, PyTorch masked / "
                      f"minisnip sparse", s and s["median"], goal, "higher",
                      spread=s and (s["min"], s["max"]), quiet=s and s.get("quiet"),
+                     cpu=s and s.get("cpu"),
                      disturbed=common.disturbance(out["timing"]))
         if args.breakdown:
             out["breakdown"] = profile_step(sparse, calls=max(args.repeats, 3))

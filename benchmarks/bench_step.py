@@ -79,6 +79,7 @@ def measure_model(session, name: str, batch_size: int, args) -> dict:
     session.goal(f"goal 1: {NAMES.get(name, name)} dense step, minisnip / PyTorch",
                  ratio and ratio["median"], 1.0, "lower",
                  spread=ratio and (ratio["min"], ratio["max"]), quiet=ratio and ratio.get("quiet"),
+                 cpu=ratio and ratio.get("cpu"),
                  disturbed=common.disturbance(out["timing"]))
     if args.breakdown:
         out["breakdown"] = profile_step(ours, calls=max(args.repeats, 3))

@@ -174,7 +174,10 @@ class Session:
         block is: sleep ``settle``, collect garbage, one untimed call, ``repeats`` timed calls;
         the block's time is their median. Returns, per side, the per-round times and their
         median/min/max, and for every side against ``reference`` the per-round ratios
-        (side / reference) with their median/min/max. Times in seconds.
+        (side / reference) with their median/min/max. Times in seconds. The CPU time of the
+        process per call (every thread, spinning OpenMP workers included) is recorded the same
+        way under ``cpu``: at one thread, where nothing spins, it measures the work itself
+        and is far less sensitive to other processes than the wall time.
         """
         a = self.args
         rounds = a.rounds if rounds is None else rounds
@@ -185,6 +188,7 @@ class Session:
             for name in names:
                 sides[name]()
         per_side = {name: [] for name in names}
+        cpu_side = {name: [] for name in names}
         disturbance = []
         waited = []
         for r in range(rounds):
@@ -197,17 +201,19 @@ class Session:
                     gc.collect()
                     fn = sides[name]
                     fn()
-                    times = []
+                    times, cpu = [], []
                     for _ in range(repeats):
-                        t0 = time.perf_counter()
+                        c0, t0 = time.process_time(), time.perf_counter()
                         fn()
                         times.append(time.perf_counter() - t0)
+                        cpu.append(time.process_time() - c0)
                     per_side[name].append(statistics.median(times))
+                    cpu_side[name].append(statistics.median(cpu))
             disturbance.append(round(meter.other_cores, 2))
         result = dict(label=label, rounds=rounds, repeats=repeats, warmup=warmup,
                       other_cores_per_round=disturbance, waited_for_quiet_s=waited, sides={})
         for name in names:
-            result["sides"][name] = _spread(per_side[name])
+            result["sides"][name] = dict(_spread(per_side[name]), cpu=_spread(cpu_side[name]))
         result["quiet_rounds"] = sum(1 for d in disturbance if not d > QUIET_CORES)
         if reference is not None and reference in sides:
             result["reference"] = reference
@@ -227,7 +233,7 @@ class Session:
     # ----------------------------------------------------------------- goals
     def goal(self, goal: str, measured, target: float, better: str = "lower",
              spread=None, unit: str = "x", note: str = "", quiet=None,
-             disturbed: str = "") -> dict:
+             disturbed: str = "", cpu=None) -> dict:
         """Print and record one goal of issue 11: ``measured`` against ``target``.
 
         ``better``: "lower" (passes when measured <= target) or "higher" (>=). ``measured``
@@ -236,7 +242,8 @@ class Session:
         same figure's spread dict over the quiet rounds only, printed and recorded beside it
         (the verdict is the one of all rounds). ``disturbed``: why the figure is not to be
         trusted (say, "2 of 7 rounds quiet"), printed with the verdict (see
-        :func:`disturbance`)."""
+        :func:`disturbance`). ``cpu``: the same ratio in CPU time (see :meth:`compare`),
+        printed and recorded beside it."""
         if measured is None:
             verdict = "NOT MEASURED"
         elif self.args.quick:
@@ -254,6 +261,8 @@ class Session:
         if quiet:
             line += (f"   [quiet rounds only ({len(quiet['per_round'])}): "
                      f"{quiet['median']:.3g}{unit}]")
+        if cpu:
+            line += f"   [CPU time: {cpu['median']:.3g}{unit}]"
         if note:
             line += f"   [{note}]"
         print(line)
@@ -262,7 +271,8 @@ class Session:
                       note=note or None,
                       quiet_median=quiet["median"] if quiet else None,
                       quiet_rounds=len(quiet["per_round"]) if quiet else 0,
-                      disturbed=disturbed or None)
+                      disturbed=disturbed or None,
+                      cpu_median=cpu["median"] if cpu else None)
         self.goals.append(record)
         return record
 
@@ -318,6 +328,11 @@ def per_round_ratio(result: dict, numerator: str, denominator: str) -> dict | No
     quiet = [i for i, d in enumerate(result["other_cores_per_round"]) if not d > QUIET_CORES]
     if quiet:
         out["quiet"] = _spread([ratios[i] for i in quiet])
+    if "cpu" in sides[numerator] and "cpu" in sides[denominator]:
+        pairs = zip(sides[numerator]["cpu"]["per_round"], sides[denominator]["cpu"]["per_round"])
+        cpu = [x / y for x, y in pairs if y > 0]
+        if cpu:
+            out["cpu"] = _spread(cpu)
     return out
 
 
@@ -330,6 +345,8 @@ def format_comparison(result: dict) -> str:
             q = s["quiet"]
             line += (f"; quiet rounds only ({len(q['per_round'])}): {q['median']:.2f}x "
                      f"({q['min']:.2f}-{q['max']:.2f})")
+        if "cpu" in s:
+            line += f"; CPU time {s['cpu']['median']:.2f}x"
     d = result["other_cores_per_round"]
     line += (f"\n    other processes per round: {min(d):.2f}-{max(d):.2f} cores "
              f"({result['quiet_rounds']} of {len(d)} rounds quiet, <= {QUIET_CORES})")
@@ -362,7 +379,7 @@ def start(name: str, args):
             print("PyTorch is not installed: minisnip only, no ratios")
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
-    import minisnip  # noqa: F401  (the worktree's, by the path above)
+    import minisnip  # noqa: F401  (the worktree's, by the path above)  # noqa: F401
     return Session(name, args, torch)
 
 
