@@ -379,7 +379,7 @@ def start(name: str, args):
             print("PyTorch is not installed: minisnip only, no ratios")
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
-    import minisnip  # noqa: F401  (the worktree's, by the path above)  # noqa: F401
+    import minisnip  # noqa: F401  (the worktree's, by the path above)
     return Session(name, args, torch)
 
 
