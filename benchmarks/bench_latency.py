@@ -272,7 +272,7 @@ def main(argv=None):
                                  f"process), default threads / NUMBA_NUM_THREADS=1", ratio, 1.5,
                                  "lower", note=f"threading layer {layer}",
                                  disturbed=(f"besides our competing process, others used "
-                                            f"{noise:.2f} cores" if noise > common.QUIET_CORES
+                                            f"{noise:.2f} cores" if noise > common.quiet_limit()
                                             else ""))
                 elif ratio is not None:
                     print(f"      ({variant} demo, layer {layer}: under load default threads / "

@@ -133,7 +133,7 @@ def main(argv=None):
                      f"warm cache", w and w["median"], 2.0, "lower", unit=" s",
                      spread=w and (w["min"], w["max"]),
                      disturbed=(f"other processes used {warm_other:.2f} cores"
-                                if warm_other > common.QUIET_CORES else ""))
+                                if warm_other > common.quiet_limit() else ""))
         c = results[m]["cold_summary"]["process_to_first_step_end_s"]
         if c:
             print(f"      {m}: first-ever compile (empty cache): {c['median']:.1f} s to the end "

@@ -40,7 +40,7 @@ def torch_top_ops(torch, step, calls: int = 5, top: int = 10) -> list:
                      other_cores=round(meter.other_cores, 2)) for e in rows]
         if best is None or rows[0]["other_cores"] < best[0]["other_cores"]:
             best = rows
-        if best[0]["other_cores"] <= common.QUIET_CORES:
+        if best[0]["other_cores"] <= common.quiet_limit():
             break
     return best
 

@@ -149,9 +149,9 @@ def profile_step(step, calls: int = 10, warm: int = 2, attempts: int = 3,
     """Time ``calls`` steps of a :class:`benchmarks.nets.MinisnipStep` plainly, then ``calls``
     more under a Breakdown (after ``warm`` plain ones); return per-step figures (ms):
     phases, kernels, ops, and the rest. When other processes used more than
-    ``common.QUIET_CORES`` meanwhile, it tries again, ``attempts`` times in all, and keeps
+    ``common.quiet_limit()`` meanwhile, it tries again, ``attempts`` times in all, and keeps
     the least disturbed attempt (its ``other_cores`` says how disturbed)."""
-    from benchmarks.common import QUIET_CORES, LoadMeter
+    from benchmarks.common import LoadMeter, quiet_limit
     best = None
     for _ in range(attempts):
         with LoadMeter() as meter:
@@ -159,7 +159,7 @@ def profile_step(step, calls: int = 10, warm: int = 2, attempts: int = 3,
         result["other_cores"] = round(meter.other_cores, 2)
         if best is None or result["other_cores"] < best["other_cores"]:
             best = result
-        if best["other_cores"] <= QUIET_CORES:
+        if best["other_cores"] <= quiet_limit():
             break
     return best
 

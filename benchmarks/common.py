@@ -134,13 +134,13 @@ class LoadMeter:
 
 
 def wait_for_quiet(limit: float) -> float:
-    """Wait until other processes used at most ``QUIET_CORES`` over half a second, or until
+    """Wait until other processes used at most :func:`quiet_limit` over half a second, or until
     ``limit`` seconds have passed; return the seconds waited."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < limit:
         with LoadMeter() as meter:
             time.sleep(0.5)
-        if meter.other_cores <= QUIET_CORES:
+        if meter.other_cores <= quiet_limit():
             break
     return time.perf_counter() - t0
 
@@ -214,7 +214,8 @@ class Session:
                       other_cores_per_round=disturbance, waited_for_quiet_s=waited, sides={})
         for name in names:
             result["sides"][name] = dict(_spread(per_side[name]), cpu=_spread(cpu_side[name]))
-        result["quiet_rounds"] = sum(1 for d in disturbance if not d > QUIET_CORES)
+        result["quiet_limit"] = quiet_limit()
+        result["quiet_rounds"] = sum(1 for d in disturbance if not d > result["quiet_limit"])
         if reference is not None and reference in sides:
             result["reference"] = reference
             result["ratios"] = {}
@@ -298,7 +299,15 @@ class Session:
         return path
 
 
-QUIET_CORES = 0.25  # a round is "quiet" when other processes used at most this many cores
+QUIET_CORES = 0.25  # other processes' CPU (in cores) that a quiet round tolerates ...
+_spare_cores = 0.0  # ... beyond the cores our threads leave idle (set by start)
+
+
+def quiet_limit() -> float:
+    """Other processes' CPU, in cores, under which a round counts as quiet: ``QUIET_CORES``
+    plus the cores that the benchmark's threads leave free (one thread on two cores: a whole
+    core for the others before they compete with us)."""
+    return _spare_cores + QUIET_CORES
 
 
 def _spread(values: list) -> dict:
@@ -308,7 +317,7 @@ def _spread(values: list) -> dict:
 
 def disturbance(result: dict) -> str:
     """A reason not to trust a :meth:`Session.compare` result, or "": fewer than half of its
-    rounds were quiet (other processes using at most ``QUIET_CORES``)."""
+    rounds were quiet (other processes using at most :func:`quiet_limit`)."""
     d = result["other_cores_per_round"]
     if 2 * result["quiet_rounds"] >= len(d):
         return ""
@@ -325,7 +334,8 @@ def per_round_ratio(result: dict, numerator: str, denominator: str) -> dict | No
     ratios = [a / b for a, b in zip(sides[numerator]["per_round"],
                                     sides[denominator]["per_round"])]
     out = _spread(ratios)
-    quiet = [i for i, d in enumerate(result["other_cores_per_round"]) if not d > QUIET_CORES]
+    limit = result.get("quiet_limit", QUIET_CORES)
+    quiet = [i for i, d in enumerate(result["other_cores_per_round"]) if not d > limit]
     if quiet:
         out["quiet"] = _spread([ratios[i] for i in quiet])
     if "cpu" in sides[numerator] and "cpu" in sides[denominator]:
@@ -349,7 +359,8 @@ def format_comparison(result: dict) -> str:
             line += f"; CPU time {s['cpu']['median']:.2f}x"
     d = result["other_cores_per_round"]
     line += (f"\n    other processes per round: {min(d):.2f}-{max(d):.2f} cores "
-             f"({result['quiet_rounds']} of {len(d)} rounds quiet, <= {QUIET_CORES})")
+             f"({result['quiet_rounds']} of {len(d)} rounds quiet, <= "
+             f"{result.get('quiet_limit', QUIET_CORES):.2f})")
     return line
 
 
@@ -366,6 +377,9 @@ def start(name: str, args):
                            f"is imported: thread settings are read once, at import")
     for var in THREAD_VARIABLES:
         os.environ[var] = str(args.threads)
+    global _spare_cores
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    _spare_cores = float(max(0, cores - args.threads))
     if args.omp_wait_policy:
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     if args.threading_layer:
