@@ -1,106 +1,206 @@
-"""Convolution benchmarks, minisnip vs PyTorch CPU in the same process (same threads, batch).
+"""Issue 11, goal 1 (VGG part): the VGG-like training step at batch 128, minisnip against
+PyTorch, its peak memory and where its time goes; and every convolution shape's throughput.
 
-    python benchmarks/bench_conv.py [--threads 2] [--repeats 20] [--skip-vgg]
+    python benchmarks/bench_conv.py [--batch 128] [--rounds 5] [--skip-layers] [--quick]
 
-1. LeNet-5-Caffe training step (batch 100, forward + backward + SGD), ratio to PyTorch.
-2. Conv kernel throughput: GFLOP/s of conv2d forward vs NumPy's BLAS on the same im2col GEMM.
-3. One VGG-like training step at batch 128 on CIFAR-sized input: time and peak memory.
-Writes benchmarks/results/conv.json.
+1. The VGG-like step (VGG-16 D convolutions with BatchNorm, fc 512-10, CIFAR-sized input,
+   SGD), both frameworks holding the same weights, timed alternating (``common.py``):
+   ratio minisnip / PyTorch.
+2. Peak memory of a step, each framework in a fresh process: the process's peak resident
+   memory during a step (``VmHWM``, reset through ``/proc/self/clear_refs``) above its
+   resident memory with the model, optimizer state, batch and compiled kernels loaded; for
+   minisnip also the peak of the NumPy allocations (``tracemalloc``; arrays allocated inside
+   Numba kernels are not traced). Goal: <= 1 GB at batch 128.
+3. Where minisnip's VGG step spends its time, per kernel (``breakdown.py``).
+4. The convolution layers of LeNet-5-Caffe and of VGG-like alone, forward + backward, GFLOP/s
+   of minisnip's ``conv2d`` against ``torch.nn.functional.conv2d``.
+
+LeNet-5-Caffe's whole step is in ``bench_step.py``. Writes benchmarks/results/conv.json.
 """
 from __future__ import annotations
 
-import argparse
+import json
 import os
-import resource
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.common import (machine_info, minisnip_step, set_threads, time_calls,  # noqa: E402
-                               torch_step, write_result)
+from benchmarks import common  # noqa: E402
+
+# (name, batch, channels, size, out channels, kernel, padding)
+CONV_LAYERS = [("lenet5.conv1", 100, 1, 28, 20, 5, 0), ("lenet5.conv2", 100, 20, 12, 50, 5, 0),
+               ("vgg.block1", 128, 64, 32, 64, 3, 1), ("vgg.block3", 128, 256, 8, 256, 3, 1),
+               ("vgg.block5", 128, 512, 2, 512, 3, 1)]
+GB = 2 ** 30
 
 
-def torch_lenet5(threads):
-    import torch
-    torch.set_num_threads(threads)
-    nn = torch.nn
-    model = nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.Conv2d(20, 50, 5),
-                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(800, 500), nn.ReLU(),
-                          nn.Linear(500, 10))
-    return model, list(model.parameters())
+# --------------------------------------------------------------------- memory (child)
+def _status() -> dict:
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmHWM", "VmRSS")):
+                key, value = line.split(":")
+                out[key] = int(value.split()[0]) * 1024
+    return out
 
 
-def conv_throughput(repeats):
+def memory_child(args) -> None:
+    """Run in a fresh process; print JSON. The kernels are loaded by a step on a 2-image
+    batch first, so that the baseline holds the model, the optimizer's state, the batch and
+    the compiled code; then two steps at the full batch, the peak resident memory of each
+    measured above that baseline. minisnip keeps freed memory for reuse (its malloc setting),
+    so the second step's peak includes what the first one left allocated."""
+    session = common.start("conv-memory-child", args)
+    import gc
+    import minisnip
+    from benchmarks import nets
+    x, y = nets.batch("vgg-like", args.batch)
+    ours = nets.MinisnipStep("vgg-like", x, y)
+    step = ours
+    if args.memory_child == "torch":
+        step = nets.TorchStep(ours, session.torch)
+        del ours
+    full = step.x, step.y
+    step.x, step.y = ((minisnip.Tensor(x[:2]), y[:2]) if args.memory_child == "minisnip"
+                      else (full[0][:2], full[1][:2]))
+    step()
+    step.x, step.y = full
+    gc.collect()
+    baseline = _status()["VmRSS"]
+    peaks, traced = [], None
+    for k in range(3):
+        if k == 2 and args.memory_child == "minisnip":
+            step.keep_graph = True  # as in a training loop: the previous graph lives on
+            step()
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset the peak resident size to the current one
+        if k == 1 and args.memory_child == "minisnip":
+            import tracemalloc
+            tracemalloc.start()
+            step()
+            traced = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        else:
+            step()
+        peaks.append(_status()["VmHWM"] - baseline)
+    print(json.dumps(dict(side=args.memory_child, baseline_rss=baseline, first_step_peak=peaks[0],
+                          step_peak=peaks[1], numpy_traced_peak=traced,
+                          loop_step_peak=peaks[2] if args.memory_child == "minisnip" else None)))
+
+
+def measure_memory(args, side: str) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--memory-child", side,
+           "--batch", str(args.batch), "--threads", str(args.threads)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        return dict(side=side, error=done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------- conv layers
+def conv_layers(session, quick: bool) -> list:
     import numpy as np
-    from minisnip.kernels import conv
-    rng = np.random.default_rng(0)
+    import minisnip
+    from minisnip import functional as F
+    torch = session.torch
     rows = []
-    for (n, c, h, oc, k) in [(100, 1, 28, 20, 5), (100, 20, 12, 50, 5), (128, 64, 32, 64, 3)]:
+    rng = np.random.default_rng(0)
+    for name, n, c, h, oc, k, pad in CONV_LAYERS:
+        n = 4 if quick else n
         x = rng.standard_normal((n, c, h, h)).astype(np.float32)
-        w = rng.standard_normal((oc, c, k, k)).astype(np.float32)
-        oh = h - k + 1
-        flops = 2 * n * oc * c * k * k * oh * oh
-        cols = conv.im2col(x, k, k, 1, 0)
-        t_conv = time_calls(lambda: conv.conv2d_forward(x, w, 1, 0), repeats)["median_s"]
-        t_gemm = time_calls(lambda: w.reshape(oc, -1) @ cols, repeats)["median_s"]
-        rows.append(dict(shape=[n, c, h, h], weight=[oc, c, k, k], conv_gflops=flops / t_conv / 1e9,
-                         blas_gemm_gflops=flops / t_gemm / 1e9))
-        print(f"conv x{(n, c, h, h)} w{(oc, c, k, k)}: minisnip conv2d {flops / t_conv / 1e9:6.1f} "
-              f"GFLOP/s (im2col included), NumPy GEMM on the im2col matrix {flops / t_gemm / 1e9:6.1f}")
+        w = (rng.standard_normal((oc, c, k, k)) / np.sqrt(c * k * k)).astype(np.float32)
+        oh = h + 2 * pad - k + 1
+        flops = 3 * 2 * n * oc * c * k * k * oh * oh  # forward, input grad, weight grad
+        xt, wt = minisnip.Tensor(x, requires_grad=True), minisnip.Tensor(w, requires_grad=True)
+        g = np.ones((n, oc, oh, oh), np.float32)
+
+        def ours():
+            xt.grad = wt.grad = None
+            F.conv2d(xt, wt, None, 1, pad).backward(g)
+        sides = {"minisnip": ours}
+        if torch is not None:
+            tx = torch.from_numpy(x).requires_grad_()
+            tw = torch.from_numpy(w).requires_grad_()
+            tg = torch.from_numpy(g)
+
+            def theirs():
+                tx.grad = tw.grad = None
+                torch.nn.functional.conv2d(tx, tw, None, 1, pad).backward(tg)
+            sides["torch"] = theirs
+        r = session.compare(f"conv {name} x{(n, c, h, h)} w{(oc, c, k, k)} forward+backward",
+                            sides, "torch" if torch is not None else None)
+        rows.append(dict(layer=name, input=[n, c, h, h], weight=[oc, c, k, k], padding=pad,
+                         gflops={s: flops / v["median"] / 1e9 for s, v in r["sides"].items()},
+                         timing=r))
+    print(f"{'conv layer':14s} " + " ".join(f"{s + ' GFLOP/s':>16s}" for s in rows[0]["gflops"]))
+    for row in rows:
+        print(f"{row['layer']:14s} " + " ".join(f"{v:16.1f}" for v in row["gflops"].values()))
     return rows
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--skip-vgg", action="store_true")
-    args = parser.parse_args()
-    set_threads(args.threads)
-    import numpy as np
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((100, 1, 28, 28)).astype(np.float32)
-    y = rng.integers(0, 10, 100).astype(np.int64)
-    results = dict(lenet5={})
-    import minisnip
-    results["lenet5"]["minisnip"] = time_calls(minisnip_step("lenet5", x, y)[0], args.repeats)
-    minisnip.config.set_matmul_backend("blas")
-    results["lenet5"]["minisnip-blas"] = time_calls(minisnip_step("lenet5", x, y)[0], args.repeats)
-    minisnip.config.set_matmul_backend("numba")
-    results["conv_throughput"] = conv_throughput(max(args.repeats // 2, 3))
-    if not args.skip_vgg:
-        xv = rng.standard_normal((128, 3, 32, 32)).astype(np.float32)
-        yv = rng.integers(0, 10, 128).astype(np.int64)
-        import tracemalloc
-        step, _ = minisnip_step("vgg-like", xv, yv, lr=0.1)
-        tracemalloc.start()
-        timing = time_calls(step, repeats=2, warmup=0)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        results["vgg_like_step_batch128"] = dict(timing, peak_traced_mb=peak / 1e6,
-                                                 max_rss_mb=resource.getrusage(
-                                                     resource.RUSAGE_SELF).ru_maxrss / 1e3)
-        print(f"VGG-like step, batch 128: {timing['median_s']:.2f} s, peak NumPy memory "
-              f"{peak / 1e6:.0f} MB")
-    # PyTorch last: once its thread pool has run, Numba's parallel kernels measured slower
-    try:
-        model, params = torch_lenet5(args.threads)
-        results["lenet5"]["torch"] = time_calls(torch_step(model, params, x, y), args.repeats)
-        ratio = results["lenet5"]["minisnip"]["median_s"] / results["lenet5"]["torch"]["median_s"]
-        results["lenet5"]["ratio_blas_backend_to_torch"] = (
-            results["lenet5"]["minisnip-blas"]["median_s"] / results["lenet5"]["torch"]["median_s"])
-    except ImportError:
-        ratio = float("nan")
-        print("PyTorch not installed: no comparison")
-    results["lenet5"]["ratio_to_torch"] = ratio
-    for name, r in results["lenet5"].items():
-        if isinstance(r, dict):
-            print(f"LeNet-5-Caffe step {name:9s} first {r['first_call_s'] * 1e3:8.1f} ms, "
-                  f"warm median {r['median_s'] * 1e3:8.2f} ms")
-    print(f"LeNet-5-Caffe step ratio minisnip / PyTorch: {ratio:.2f}x (Numba kernels), "
-          f"{results['lenet5'].get('ratio_blas_backend_to_torch', float('nan')):.2f}x "
-          f"(MINISNIP_MATMUL=blas)")
-    path = write_result("conv", dict(machine=machine_info(args.threads), results=results))
-    print(f"wrote {path}")
+def main(argv=None):
+    p = common.parser(__doc__, rounds=5, repeats=1, warmup=1)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--skip-layers", action="store_true", help="no per-layer conv table")
+    p.add_argument("--skip-memory", action="store_true", help="no peak-memory subprocesses")
+    p.add_argument("--memory-child", choices=["minisnip", "torch"], help=argparse_hidden())
+    args = p.parse_args(argv)
+    common.quick_settings(args, p, batch=4)
+    if args.memory_child:
+        return memory_child(args)
+    session = common.start("conv", args)
+    from benchmarks import nets
+    from benchmarks.breakdown import format_breakdown, profile_step
+    results = {}
+    x, y = nets.batch("vgg-like", args.batch)
+    ours = nets.MinisnipStep("vgg-like", x, y)
+    sides = {"minisnip": ours}
+    if session.torch is not None:
+        theirs = nets.TorchStep(ours, session.torch)
+        results["agreement"] = nets.agreement(ours, theirs)
+        sides["torch"] = theirs
+    vgg = session.compare(f"VGG-like step, batch {args.batch}", sides,
+                          "torch" if session.torch is not None else None)
+    results["vgg_like_step"] = vgg
+    ratio = vgg.get("ratios", {}).get("minisnip / torch")
+    session.goal(f"goal 1: VGG-like step at batch {args.batch}, minisnip / PyTorch",
+                 ratio and ratio["median"], 1.0, "lower",
+                 spread=ratio and (ratio["min"], ratio["max"]), quiet=ratio and ratio.get("quiet"),
+                 cpu=ratio and ratio.get("cpu"),
+                 disturbed=common.disturbance(vgg))
+    if not args.skip_memory:
+        memory = {side: measure_memory(args, side)
+                  for side in (["minisnip"] + (["torch"] if session.torch is not None else []))}
+        results["memory"] = memory
+        for side, m in memory.items():
+            if "error" in m:
+                print(f"memory of the {side} step: failed: {m['error']}")
+                continue
+            traced = (f", NumPy allocations (tracemalloc) {m['numpy_traced_peak'] / GB:.2f} GB"
+                      if m.get("numpy_traced_peak") is not None else "")
+            print(f"{side} VGG-like step, batch {args.batch}: peak resident memory above the "
+                  f"{m['baseline_rss'] / GB:.2f} GB of model, optimizer state, batch and code: "
+                  f"first step {m['first_step_peak'] / GB:.2f} GB, second "
+                  f"{m['step_peak'] / GB:.2f} GB{traced}")
+            if m.get("loop_step_peak") is not None:
+                print(f"    a step while the previous step's graph is still referenced (as in "
+                      f"minisnip.train's loop): {m['loop_step_peak'] / GB:.2f} GB")
+        m = memory["minisnip"]
+        session.goal(f"goal 1: VGG-like step at batch {args.batch}, minisnip's peak memory "
+                     f"during the step", None if "error" in m else m["step_peak"] / GB, 1.0,
+                     "lower", unit=" GB")
+    results["vgg_like_breakdown"] = profile_step(ours, calls=1, warm=0)
+    print(format_breakdown("VGG-like", results["vgg_like_breakdown"]))
+    if not args.skip_layers:
+        results["conv_layers"] = conv_layers(session, args.quick)
+    common.check_runtime_sharing(session)
+    session.finish(results)
+
+
+def argparse_hidden():
+    import argparse
+    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":

@@ -1,21 +1,21 @@
-"""Matmul GFLOP/s: minisnip's Numba kernel vs NumPy's `@` (OpenBLAS) on the products of a
-LeNet-300-100 training step at batch 100 (forward, input gradient, weight gradient).
+"""Matrix products: minisnip's matmul against NumPy's ``@`` (OpenBLAS) and PyTorch, on the
+products of a LeNet-300-100 training step at batch 100 (forward, input gradient, weight
+gradient), timed alternating (``common.py``).
 
-    python benchmarks/bench_matmul.py [--threads 2] [--repeats 50]
+    python benchmarks/bench_matmul.py [--batch 100] [--rounds 7] [--repeats 20] [--quick]
 
 The operands are laid out as the engine passes them (W stored (out, in), so the forward's
-right operand is a transposed view; the weight gradient's left operand is grad.T). The first
-call (compile, or load from Numba's cache) is reported apart. Writes
-benchmarks/results/matmul.json.
+right operand is a transposed view; the weight gradient's left operand is grad.T). minisnip's
+product is called through the public ``Tensor @`` (under ``no_grad``): a few microseconds of
+Python per call, which the smallest products show. Writes benchmarks/results/matmul.json.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.common import machine_info, set_threads, time_calls, write_result  # noqa: E402
+from benchmarks import common  # noqa: E402
 
 LAYERS = [(784, 300), (300, 100), (100, 10)]
 
@@ -33,31 +33,37 @@ def products(batch, rng):
     return out
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=50)
-    parser.add_argument("--batch", type=int, default=100)
-    args = parser.parse_args()
-    set_threads(args.threads)
+def main(argv=None):
+    p = common.parser(__doc__, rounds=7, repeats=20, warmup=5)
+    p.add_argument("--batch", type=int, default=100)
+    args = p.parse_args(argv)
+    common.quick_settings(args, p, batch=8)
+    session = common.start("matmul", args)
     import numpy as np
-    from minisnip.kernels.matmul import matmul
+    import minisnip
+    torch = session.torch
     rows = []
-    print(f"{'product':40s} {'kernel GFLOP/s':>15s} {'NumPy GFLOP/s':>14s} {'ratio':>6s} {'first call':>11s}")
-    for name, a, b in products(args.batch, np.random.default_rng(0)):
-        flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
-        k = time_calls(lambda: matmul(a, b), args.repeats)
-        n = time_calls(lambda: a @ b, args.repeats)
-        row = dict(product=name, m=a.shape[0], k=a.shape[1], n=b.shape[1],
-                   kernel_gflops=flops / k["median_s"] / 1e9, numpy_gflops=flops / n["median_s"] / 1e9,
-                   kernel_first_call_s=k["first_call_s"], kernel_median_s=k["median_s"],
-                   numpy_median_s=n["median_s"])
-        rows.append(row)
-        print(f"{name:40s} {row['kernel_gflops']:15.1f} {row['numpy_gflops']:14.1f} "
-              f"{row['numpy_gflops'] / row['kernel_gflops']:5.1f}x {k['first_call_s']:10.3f}s")
-    path = write_result("matmul", dict(machine=machine_info(args.threads), batch=args.batch,
-                                       products=rows))
-    print(f"wrote {path}")
+    with minisnip.no_grad():
+        for name, a, b in products(args.batch, np.random.default_rng(0)):
+            ta, tb = minisnip.Tensor(a), minisnip.Tensor(b)
+            sides = {"minisnip": lambda: ta @ tb, "numpy": lambda: a @ b}
+            if torch is not None:
+                pa, pb = torch.from_numpy(a), torch.from_numpy(b)
+                sides["torch"] = lambda: pa @ pb
+            r = session.compare(name, sides, "numpy", quiet=True)
+            flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
+            row = dict(product=name, m=a.shape[0], k=a.shape[1], n=b.shape[1],
+                       gflops={s: flops / v["median"] / 1e9 for s, v in r["sides"].items()},
+                       timing=r)
+            rows.append(row)
+            if len(rows) == 1:
+                print(f"{'product':40s} " + " ".join(f"{s + ' GFLOP/s':>16s}" for s in row["gflops"])
+                      + f" {'minisnip/numpy':>15s}")
+            ratio = r["ratios"]["minisnip / numpy"]
+            print(f"{name:40s} " + " ".join(f"{v:16.1f}" for v in row["gflops"].values())
+                  + f" {ratio['median']:8.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})")
+    common.check_runtime_sharing(session)
+    session.finish(rows)
 
 
 if __name__ == "__main__":

@@ -1,64 +1,125 @@
-"""Sparse kernels after pruning: a LeNet-300-100 training step (batch 100) with SNIP masks at
-several sparsities, computed densely (c * w) and with the sparse kernels, against dense
-PyTorch in the same process and thread count.
+"""Issue 11, goals 2 and 3: the SNIP-pruned training step against PyTorch's masked dense step.
 
-    python benchmarks/bench_sparse.py [--threads 2] [--repeats 50]
+    python benchmarks/bench_sparse.py [--models lenet300,lenet5,lstm-s,gru-s]
+                                      [--sparsities 0.9,0.95,0.98,0.99] [--mode auto]
+                                      [--rounds 7] [--repeats 5] [--quick]
 
-Writes benchmarks/results/sparse.json.
+For each network and sparsity: prune at initialization with SNIP on the batch, then time,
+alternating round by round (``common.py``):
+
+* ``minisnip-sparse``: the pruned network with the sparse kernels switched on by whatever
+  the library offers: ``model.use_sparse_kernels(mode)`` once it exists (issue 11, goal 3),
+  today ``use_sparse_kernel()`` on every layer that has one (Linear only);
+* ``minisnip-dense``: the same pruned network computing densely with ``c * w``;
+* ``torch-masked`` (the reference): PyTorch with minisnip's weights and masks, computing with
+  ``weight * mask`` through ``torch.nn.utils.prune.custom_from_mask``, the natural way.
+
+The speed-up is PyTorch's masked time over minisnip's, per round; its median over rounds is
+printed beside the goals: LeNet-300-100 >= 5x at 99% and >= 2.5x at 95%, LeNet-5-Caffe >= 2x
+at 99%, LSTM-s >= 1.5x at 95%. Which ops ran (``SparseLinear`` or ``Linear``, ...) is counted
+in one profiled step at every setting, and at the goals' settings the whole breakdown is
+printed. Writes benchmarks/results/sparse.json.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.common import (machine_info, minisnip_step, set_threads, time_calls,  # noqa: E402
-                               torch_step, write_result)
+from benchmarks import common  # noqa: E402
+from benchmarks.bench_step import NAMES  # noqa: E402
+
+GOALS = {("lenet300", 0.99): 5.0, ("lenet300", 0.95): 2.5, ("lenet5", 0.99): 2.0,
+         ("lstm-s", 0.95): 1.5}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=50)
-    args = parser.parse_args()
-    set_threads(args.threads)
-    import numpy as np
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((100, 784)).astype(np.float32)
-    y = rng.integers(0, 10, 100).astype(np.int64)
-    results = {}
-    print(f"{'sparsity':>8s} {'dense c*w':>11s} {'sparse':>9s} {'sparse/torch':>13s}")
-    for sparsity in (0.9, 0.95, 0.98, 0.99):
-        dense_step, _ = minisnip_step("lenet300", x, y, sparsity=sparsity)
-        sparse_step, model = minisnip_step("lenet300", x, y, sparsity=sparsity)
-        for layer in (model.fc1, model.fc2, model.fc3):
-            layer.use_sparse_kernel()
-        results[f"sparsity {sparsity}"] = dict(
-            dense_s=time_calls(dense_step, args.repeats)["median_s"],
-            sparse_s=time_calls(sparse_step, args.repeats)["median_s"])
-    # PyTorch last: once its thread pool has run, Numba's parallel kernels measured slower
-    try:
-        import torch
-        torch.set_num_threads(args.threads)
-        nn = torch.nn
-        model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(),
-                              nn.Linear(100, 10))
-        results["torch-dense"] = time_calls(torch_step(model, list(model.parameters()), x, y),
-                                            args.repeats)["median_s"]
-    except ImportError:
-        print("PyTorch not installed: no comparison")
-    for sparsity in (0.9, 0.95, 0.98, 0.99):
-        row = results[f"sparsity {sparsity}"]
-        if "torch-dense" in results:
-            row["sparse_ratio_to_torch_dense"] = row["sparse_s"] / results["torch-dense"]
-        print(f"{sparsity:8.2f} {row['dense_s'] * 1e3:9.3f}ms {row['sparse_s'] * 1e3:7.3f}ms "
-              f"{row.get('sparse_ratio_to_torch_dense', float('nan')):12.2f}x")
-    if "torch-dense" in results:
-        print(f"PyTorch dense step: {results['torch-dense'] * 1e3:.3f} ms")
-    path = write_result("sparse", dict(machine=machine_info(args.threads), batch=100,
-                                       results=results))
-    print(f"wrote {path}")
+def speedup(result: dict, slow: str, fast: str) -> dict | None:
+    """Per-round time(slow) / time(fast): how many times faster ``fast`` is."""
+    return common.per_round_ratio(result, slow, fast)
+
+
+def op_census(step) -> dict:
+    """The ops one step ran, with their call counts (which layers ran sparse)."""
+    from benchmarks.breakdown import Breakdown
+    with Breakdown() as bd:
+        step()
+    return {k[1]: n for k, n in sorted(bd.calls.items()) if k[0] == "op"}
+
+
+def measure(session, name, sparsity, args) -> dict:
+    from benchmarks import nets
+    from benchmarks.breakdown import format_breakdown, profile_step
+    x, y = nets.batch(name, args.batch)
+    sparse = nets.MinisnipStep(name, x, y, sparsity=sparsity)
+    dense = nets.MinisnipStep(name, x, y, sparsity=sparsity)
+    out = dict(model=name, sparsity=sparsity, batch=args.batch,
+               kept=sum(r.kept for r in sparse.prune_report.layers),
+               prunable=sum(r.total for r in sparse.prune_report.layers),
+               layers=[dict(name=r.name, shape=list(r.shape), kept=r.kept, total=r.total,
+                            density=r.kept / r.total) for r in sparse.prune_report.layers])
+    out["switch"] = sparse.use_sparse_kernels(args.mode)
+    sides = {"minisnip-sparse": sparse, "minisnip-dense": dense}
+    torch = session.torch
+    if torch is not None:
+        masked = nets.TorchStep(sparse, torch, masked=True)
+        out["agreement"] = nets.agreement(sparse, masked)
+        if not out["agreement"]["agree"]:
+            print(f"WARNING: {name} at {sparsity}: minisnip and PyTorch disagree: "
+                  f"{out['agreement']}")
+        sides["torch-masked"] = masked
+        if args.with_torch_dense:
+            sides["torch-dense"] = nets.TorchStep(nets.MinisnipStep(name, x, y), torch)
+    label = f"{NAMES[name]} at sparsity {sparsity}, batch {args.batch}"
+    out["timing"] = session.compare(label, sides, None, quiet=True)
+    out["ops_run"] = op_census(sparse)
+    out["sparse_ops"] = {k: v for k, v in out["ops_run"].items() if "parse" in k}
+    out["speedup_sparse"] = speedup(out["timing"], "torch-masked", "minisnip-sparse")
+    out["speedup_dense"] = speedup(out["timing"], "torch-masked", "minisnip-dense")
+    out["sparse_over_dense"] = speedup(out["timing"], "minisnip-dense", "minisnip-sparse")
+    ms = {k: v["median"] * 1e3 for k, v in out["timing"]["sides"].items()}
+    s = out["speedup_sparse"]
+    print(f"{NAMES[name]:14s} {sparsity:5.2f}  " + "  ".join(f"{k} {v:8.2f} ms" for k, v in ms.items())
+          + (f"  speed-up over PyTorch masked: sparse {s['median']:.2f}x "
+             f"(rounds {s['min']:.2f}-{s['max']:.2f}), dense c*w "
+             f"{out['speedup_dense']['median']:.2f}x" if s else "")
+          + f"  [sparse ops: {out['sparse_ops'] or 'none'}]")
+    d = out["timing"]["other_cores_per_round"]
+    print(f"{'':21s}other processes per round: {min(d):.2f}-{max(d):.2f} cores"
+          + (f"; quiet rounds only ({len(s['quiet']['per_round'])}): sparse "
+             f"{s['quiet']['median']:.2f}x" if s and "quiet" in s else ""))
+    goal = GOALS.get((name, sparsity))
+    if goal is not None:
+        session.goal(f"goal 2: {NAMES[name]} at {sparsity:.0%} sparsity, PyTorch masked / "
+                     f"minisnip sparse", s and s["median"], goal, "higher",
+                     spread=s and (s["min"], s["max"]), quiet=s and s.get("quiet"),
+                     cpu=s and s.get("cpu"),
+                     disturbed=common.disturbance(out["timing"]))
+        if args.breakdown:
+            out["breakdown"] = profile_step(sparse, calls=max(args.repeats, 3))
+            print(format_breakdown(f"{NAMES[name]} at {sparsity}, sparse kernels",
+                                   out["breakdown"]))
+    return out
+
+
+def main(argv=None):
+    p = common.parser(__doc__, rounds=7, repeats=5, warmup=5)
+    p.add_argument("--models", default="lenet300,lenet5,lstm-s,gru-s")
+    p.add_argument("--sparsities", default="0.9,0.95,0.98,0.99")
+    p.add_argument("--batch", type=int, default=100)
+    p.add_argument("--mode", default="auto",
+                   help="argument of model.use_sparse_kernels once it exists (default auto)")
+    p.add_argument("--with-torch-dense", action="store_true",
+                   help="also time PyTorch's unmasked dense step")
+    p.add_argument("--no-breakdown", dest="breakdown", action="store_false")
+    args = p.parse_args(argv)
+    common.quick_settings(args, p, batch=8, sparsities="0.95,0.99")
+    session = common.start("sparse", args)
+    results = []
+    for name in args.models.split(","):
+        for sparsity in (float(s) for s in args.sparsities.split(",")):
+            results.append(measure(session, name, sparsity, args))
+    common.check_runtime_sharing(session)
+    session.finish(results)
 
 
 if __name__ == "__main__":
