@@ -442,7 +442,7 @@ def environment(torch=None) -> dict:
         python=platform.python_version(), numpy=numpy.__version__, numba=numba.__version__,
         numba_num_threads=numba.get_num_threads(), numba_threading_layer=numba_threading_layer(),
         minisnip=minisnip.__version__, minisnip_file=os.path.dirname(minisnip.__file__),
-        matmul_backend=config.matmul_backend,
+        matmul_backend=config.get_matmul_backend(),
         freed_memory_kept=getattr(config, "freed_memory_kept", None),
         variables={v: os.environ.get(v) for v in RECORDED_VARIABLES},
         openmp_runtimes=runtimes,
