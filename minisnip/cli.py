@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=None,
                    help="save a checkpoint here after every epoch (written atomically)")
     p.add_argument("--resume", default=None, help="continue the run saved in this checkpoint")
+    p.add_argument("--sparse-kernels", choices=("auto", "on", "off"), default="auto",
+                   help="after pruning, compute the pruned layers from their kept connections "
+                        "only: auto (default) where the layer's density is below the sparse "
+                        "kernel's measured break-even, on (every layer that has a sparse "
+                        "kernel), off (dense c * w); the same numbers to float rounding, the "
+                        "record lists the layers that ran sparse")
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("prune", help="prune at initialization without training; write mask + report")

@@ -8,6 +8,13 @@ gradient, the weight or the state held there (DESIGN principle 5).
 ``step()`` first checks every gradient (a NumPy array of the parameter's shape, floating
 point) and every mask, and raises naming the parameter before it changes anything: the
 kernels trust their inputs and would read past the end of a short array.
+
+A parameter whose mask is **frozen** (read-only: its layer computes on the sparse kernel,
+``model.use_sparse_kernels``) is updated at its kept entries only, O(kept) instead of
+O(size): the first step that sees the mask (a new version, after ``masks.write``, or new
+arrays) makes the full masked pass, which zeroes the pruned entries' weight and state; from
+then on they stay 0 without being visited, since their gradient is 0 (d(c w)/dw = c) and
+nothing else in training writes them.
 """
 from __future__ import annotations
 
@@ -32,6 +39,23 @@ class Optimizer:
         self._check("learning rate", lr, low=0.0, low_open=True)
         self.lr = float(lr)
         self.state = [dict() for _ in self.params]
+        self._kept = {}  # parameter index -> (frozen mask's key, its kept flat indices)
+
+    def _kept_only(self, i: int, p):
+        """The kept flat indices of parameter i when its mask is frozen and the full masked
+        pass has already been made for this mask, these arrays and this state; else None
+        (the caller makes the full pass, and the indices are ready for the next step)."""
+        c = p.mask
+        if c is None or c.data.flags.writeable:
+            self._kept.pop(i, None)
+            return None
+        key = (getattr(c, "version", 0), id(c.data), id(p.data),
+               tuple(id(v) for v in self.state[i].values() if isinstance(v, np.ndarray)))
+        cached = self._kept.get(i)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        self._kept[i] = (key, np.flatnonzero(c.data).astype(np.int64))
+        return None
 
     def _check(self, name: str, value, low: float = 0.0, high: float = np.inf,
                low_open: bool = False, high_open: bool = False) -> None:
@@ -102,6 +126,7 @@ class Optimizer:
                 new[index][name] = value
         self.lr = float(state["lr"])
         self.state = new
+        self._kept = {}
 
 
 class SGD(Optimizer):
@@ -121,16 +146,21 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter that has a gradient (kernels/optim.py sgd_step)."""
-        for p, g, state in zip(self.params, self._gradients(), self.state):
+        for i, (p, g, state) in enumerate(zip(self.params, self._gradients(), self.state)):
             if g is None:
                 continue
             first = self.momentum and "momentum_buffer" not in state
             if first:
                 state["momentum_buffer"] = np.empty_like(p.data)
             buf = state.get("momentum_buffer", p.data)  # unused without momentum
-            _kernels.sgd_step(_weights_of(p), g, buf.reshape(-1), _mask_of(p),
-                              float(self.lr), float(self.momentum), float(self.dampening),
-                              float(self.weight_decay), bool(self.nesterov), bool(first))
+            w = _weights_of(p)
+            kept = self._kept_only(i, p)
+            hyper = (float(self.lr), float(self.momentum), float(self.dampening),
+                     float(self.weight_decay), bool(self.nesterov), bool(first))
+            if kept is None:
+                _kernels.sgd_step(w, g, buf.reshape(-1), _mask_of(p), *hyper)
+            else:
+                _kernels.sgd_step_kept(w, g, buf.reshape(-1), kept, *hyper)
 
 
 class Adam(Optimizer):
@@ -150,7 +180,7 @@ class Adam(Optimizer):
     def step(self) -> None:
         """One update of every parameter that has a gradient (kernels/optim.py adam_step)."""
         b1, b2 = self.betas
-        for p, g, state in zip(self.params, self._gradients(), self.state):
+        for i, (p, g, state) in enumerate(zip(self.params, self._gradients(), self.state)):
             if g is None:
                 continue
             if "exp_avg" not in state:
@@ -158,10 +188,15 @@ class Adam(Optimizer):
                 state["exp_avg_sq"] = np.zeros_like(p.data)
                 state["step"] = 0
             state["step"] += 1
-            _kernels.adam_step(_weights_of(p), g, state["exp_avg"].reshape(-1),
-                               state["exp_avg_sq"].reshape(-1), _mask_of(p), float(self.lr),
-                               float(b1), float(b2), float(self.eps), float(self.weight_decay),
-                               int(state["step"]))
+            w = _weights_of(p)
+            kept = self._kept_only(i, p)
+            hyper = (float(self.lr), float(b1), float(b2), float(self.eps),
+                     float(self.weight_decay), int(state["step"]))
+            m, v = state["exp_avg"].reshape(-1), state["exp_avg_sq"].reshape(-1)
+            if kept is None:
+                _kernels.adam_step(w, g, m, v, _mask_of(p), *hyper)
+            else:
+                _kernels.adam_step_kept(w, g, m, v, kept, *hyper)
 
 
 def _weights_of(p) -> np.ndarray:

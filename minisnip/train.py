@@ -74,6 +74,9 @@ def describe_default(key: str) -> str:
     return f"default {show(base)}" + (f" ({extra})" if extra else "")
 
 
+SPARSE_KERNELS = {"auto": "auto", "on": True, "off": False}  # --sparse-kernels -> the mode
+
+
 @dataclasses.dataclass
 class RunConfig:
     model: str = "lenet300"
@@ -107,6 +110,10 @@ class RunConfig:
     # Train on a seeded permutation of the training labels (stream LABELS); pruning still
     # scores the true labels, validation and test use the true labels. The paper's Figure 4.
     shuffled_labels: bool = False
+    # After pruning, which layers compute on their sparse kernels: "auto" (where it pays),
+    # "on" (every layer that has one), "off" (dense c * w). Not in a record's key: the numbers
+    # are the same to float rounding (records.NOT_IN_KEY).
+    sparse_kernels: str = "auto"
 
     def resolved(self) -> "RunConfig":
         """Fill every unset hyper-parameter from the protocol of this model's family."""
@@ -149,6 +156,9 @@ def validate(config: RunConfig) -> None:
     if config.data_dir is not None and config.dataset == "fashion-mini":
         problems.append(f"--data-dir {config.data_dir!r} given for fashion-mini, which ships "
                         f"inside the package and is read from nowhere else")
+    if config.sparse_kernels not in SPARSE_KERNELS:
+        problems.append(f"sparse kernels must be one of {', '.join(SPARSE_KERNELS)}, got "
+                        f"{config.sparse_kernels!r}")
     if config.seed < 0:
         problems.append(f"seed must be a non-negative integer, got {config.seed}")
     if config.max_train is not None and config.max_train < 1:
@@ -184,9 +194,11 @@ def _scoring_init_problems(config: RunConfig) -> list:
     return []
 
 
-# Settings a resumed run may change: where things are, what is printed, and (only upwards)
+# Settings a resumed run may change: where things are, what is printed, which kernels
+# compute (the same numbers), and (only upwards)
 # the number of epochs. Everything else must equal the checkpoint's.
-RESUMABLE_CHANGES = ("epochs", "checkpoint", "resume", "quiet", "data_dir", "download")
+RESUMABLE_CHANGES = ("epochs", "checkpoint", "resume", "quiet", "data_dir", "download",
+                     "sparse_kernels")
 
 
 def resume_plan(config: "RunConfig") -> Optional[dict]:
@@ -466,6 +478,10 @@ def run(config: RunConfig, return_model: bool = False):
         record.update(sparsity=p.get("sparsity"), kept=p.get("kept"), prunable=p.get("prunable"))
     else:
         record.update(sparsity=0.0)
+    if record["sparsity"] or config.sparse_kernels == "on":
+        record["sparse_kernels"] = dict(
+            mode=config.sparse_kernels,
+            layers=model.use_sparse_kernels(SPARSE_KERNELS[config.sparse_kernels]))
 
     augment = augment_batch if config.augment else None
     labels = training_labels(config, data)

@@ -411,6 +411,21 @@ for _masked in (False, True):
     case("optim.adam_step", f"masked={_masked}")(_adam_case(_masked))
 
 
+def _kept(rng, size=30):
+    return np.flatnonzero(rng.random(size) < 0.4).astype(np.int64)
+
+
+for _momentum, _nesterov, _first in ((0.0, False, False), (0.9, False, True),
+                                     (0.9, True, False)):
+    case("optim.sgd_step_kept", f"momentum={_momentum},nesterov={_nesterov},first={_first}")(
+        lambda rng, mo=_momentum, ne=_nesterov, fi=_first: (
+            _normal(rng, (30,)), _normal(rng, (30,)), _normal(rng, (30,)), _kept(rng), 0.1, mo,
+            0.0 if ne else 0.2, 0.01, ne, fi))
+case("optim.adam_step_kept")(
+    lambda rng: (_normal(rng, (30,)), _normal(rng, (30,)), _normal(rng, (30,)),
+                 rng.random(30), _kept(rng), 1e-3, 0.9, 0.999, 1e-8, 0.01, 7))
+
+
 # ----------------------------------------------------------------------------------- sparse
 def _mask(rng, density=0.3, shape=(6, 7)):
     mask = rng.random(shape) < density

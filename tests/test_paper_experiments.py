@@ -119,7 +119,8 @@ def test_new_settings_at_their_defaults_keep_every_key():
     base = RunConfig(sparsity=0.9)
     assert records.config_key(base) == records.config_key(
         RunConfig(sparsity=0.9, score_init=None, shuffled_labels=False))
-    assert records.ADDED_SETTINGS == {"score_init": None, "shuffled_labels": False}
+    assert records.ADDED_SETTINGS == {"score_init": None, "shuffled_labels": False,
+                                      "sparse_kernels": "off"}
     for changed in (RunConfig(sparsity=0.9, score_init="rn"),
                     RunConfig(sparsity=0.9, shuffled_labels=True),
                     RunConfig(sparsity=0.9, prune_batch=None)):

@@ -36,6 +36,9 @@ NOT_IN_KEY = {
     "checkpoint": "where checkpoints are saved",
     "resume": "a resumed run gives the numbers of an uninterrupted one",
     "quiet": "printing only",
+    "sparse_kernels": "which kernels compute, not what: the sparse and the dense c * w paths "
+                      "give the same numbers to float rounding; the record lists the layers "
+                      "that ran sparse",
 }
 
 # RunConfig fields added after records were made, each with the value that does what the code
@@ -47,6 +50,7 @@ NOT_IN_KEY = {
 ADDED_SETTINGS: dict = {
     "score_init": None,          # score the weights training starts from (Table 3's field)
     "shuffled_labels": False,    # train on the true labels (Figure 4's field)
+    "sparse_kernels": "off",     # dense c * w everywhere (also in NOT_IN_KEY: never in a key)
 }
 
 RECORD_FORMAT = 2  # 1: the earlier layout, named MODEL_PRUNER_SPARSITY_seedS.json, without a key

@@ -13,6 +13,13 @@ to weight 0, momentum buffer 0 and Adam moments 0, whatever it held (a weight th
 without being zeroed, optimizer state from before pruning, even NaN): zero by construction,
 not by hoping that weight decay and old state are 0 there. (The branch on c measured no
 slower than multiplying by c.)
+
+``sgd_step_kept`` and ``adam_step_kept`` are the same updates restricted to a list of kept
+flat indices: O(kept) instead of O(size), for a mask that is frozen (its layer computes on the
+sparse kernel). There the pruned entries' weight, gradient and state are already 0 (the
+optimizer zeroes them with one full pass when it first sees the mask, and the gradient of a
+pruned weight is 0 on both the sparse and the dense path, since d(c w)/dw = c), so skipping
+them changes nothing.
 """
 from __future__ import annotations
 
@@ -54,6 +61,35 @@ def adam_step(w, g, m, v, mask, lr, beta1, beta2, eps, weight_decay, step):
         if masked and mask[i] == 0.0:
             w[i] = m[i] = v[i] = 0.0
             continue
+        d = g[i] + weight_decay * w[i]
+        mi = beta1 * m[i] + (1.0 - beta1) * d
+        vi = beta2 * v[i] + (1.0 - beta2) * d * d
+        m[i] = mi
+        v[i] = vi
+        w[i] = w[i] - step_size * mi / (np.sqrt(vi / bc2) + eps)
+
+
+@njit(cache=True)
+def sgd_step_kept(w, g, buf, kept, lr, momentum, dampening, weight_decay, nesterov, first):
+    """``sgd_step`` on the flat indices ``kept`` only (the pruned entries are left at 0)."""
+    for q in range(kept.size):
+        i = kept[q]
+        d = g[i] + weight_decay * w[i]
+        if momentum != 0.0:
+            b = d if first else momentum * buf[i] + (1.0 - dampening) * d
+            buf[i] = b
+            d = d + momentum * b if nesterov else b
+        w[i] = w[i] - lr * d
+
+
+@njit(cache=True)
+def adam_step_kept(w, g, m, v, kept, lr, beta1, beta2, eps, weight_decay, step):
+    """``adam_step`` on the flat indices ``kept`` only (the pruned entries are left at 0)."""
+    bc1 = 1.0 - beta1 ** step
+    bc2 = 1.0 - beta2 ** step
+    step_size = lr / bc1
+    for q in range(kept.size):
+        i = kept[q]
         d = g[i] + weight_decay * w[i]
         mi = beta1 * m[i] + (1.0 - beta1) * d
         vi = beta2 * v[i] + (1.0 - beta2) * d * d

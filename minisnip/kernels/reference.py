@@ -460,6 +460,23 @@ def adam_step(w, g, m, v, mask, lr, beta1, beta2, eps, weight_decay, step):
     w[...] = np.where(kept, w - lr * m_hat / (np.sqrt(v_hat) + eps), 0)
 
 
+def sgd_step_kept(w, g, buf, kept, lr, momentum, dampening, weight_decay, nesterov, first):
+    """``sgd_step`` without a mask on the entries ``kept`` (flat indices); the others are
+    not touched. In place on w, buf."""
+    wk, bk = w[kept], buf[kept]
+    sgd_step(wk, g[kept], bk, np.zeros(0), lr, momentum, dampening, weight_decay, nesterov,
+             first)
+    w[kept], buf[kept] = wk, bk
+
+
+def adam_step_kept(w, g, m, v, kept, lr, beta1, beta2, eps, weight_decay, step):
+    """``adam_step`` without a mask on the entries ``kept`` (flat indices); the others are
+    not touched. In place on w, m, v."""
+    wk, mk, vk = w[kept], m[kept], v[kept]
+    adam_step(wk, g[kept], mk, vk, np.zeros(0), lr, beta1, beta2, eps, weight_decay, step)
+    w[kept], m[kept], v[kept] = wk, mk, vk
+
+
 # ---------------------------------------------------------------------- kernels/sparse.py
 def pattern_from_mask(mask):
     """(row_ptr, row_cols, col_ptr, col_rows, col_pos) by walking the mask: row by row for

@@ -16,6 +16,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+# The density at or below which a layer's sparse step (forward, both gradients, the update of
+# the kept weights) beats its dense c * w step: measured by benchmarks/bench_breakeven.py
+# (benchmarks/results/breakeven.json) and used by ``model.use_sparse_kernels("auto")``.
+BREAK_EVEN_DENSITY = 0.1
+
 
 def pattern_from_mask(mask: np.ndarray) -> tuple:
     """(row_ptr, row_cols, col_ptr, col_rows, col_pos) of the nonzeros of a 2-D mask."""

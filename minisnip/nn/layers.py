@@ -49,6 +49,12 @@ class Linear(Module):
                         if on else None)
         return self
 
+    def sparse_kernel_pays(self) -> bool:
+        """Whether the sparse kernel is expected to be faster than the dense ``c * w`` path:
+        the mask's density at or below ``kernels.sparse.BREAK_EVEN_DENSITY``."""
+        from ..kernels.sparse import BREAK_EVEN_DENSITY
+        return bool(np.count_nonzero(self.c.data) <= BREAK_EVEN_DENSITY * self.c.data.size)
+
     def forward(self, x):
         shape = checks.tensor_argument(x, f"Linear({self.in_features}, {self.out_features})",
                                        "input").shape

@@ -130,6 +130,31 @@ class Module:
                 full = f"{name}.{pname}" if name else pname
                 yield full, module._parameters[pname], module._buffers[bname]
 
+    def use_sparse_kernels(self, mode="auto") -> dict:
+        """Compute pruned layers from their kept connections only, on sparse kernels.
+
+        ``mode``: ``"auto"``, each layer that has a sparse kernel uses it when that pays, by
+        the layer's break-even (``layer.sparse_kernel_pays()``: its density against the
+        break-even measured in ``benchmarks/bench_breakeven.py``); ``True``, every such layer;
+        ``False``, none (every layer computes densely with ``c * w``). Applies to this module
+        and all its descendants; call it after pruning (the masks are then read-only until
+        rewritten through ``minisnip.masks.write``; see ``Linear.use_sparse_kernel``). The
+        results equal the dense path's to float rounding.
+
+        Returns ``{layer name: True if it now computes sparse}`` for every layer that has a
+        sparse kernel (``Linear``), in ``named_modules`` order: what a run record stores.
+        """
+        if not (mode is True or mode is False or mode == "auto"):
+            raise ValueError(f"use_sparse_kernels: mode must be 'auto', True or False, got "
+                             f"{mode!r}")
+        chosen = {}
+        for name, module in self.named_modules():
+            if hasattr(module, "use_sparse_kernel"):
+                on = module.sparse_kernel_pays() if mode == "auto" else mode
+                module.use_sparse_kernel(on)
+                chosen[name or type(module).__name__] = on
+        return chosen
+
     def num_parameters(self) -> int:
         return int(sum(p.data.size for p in self.parameters()))
 

@@ -12,36 +12,45 @@ from . import checks
 class SparseLinear(Function):
     """``x (c * W)^T + b`` for a binary mask c given as a fixed sparsity pattern. Equal to
     ``linear(x, c * w, b)``; the gradient of W is nonzero only at kept connections (which is
-    also what the dense path gives, since d(c*w)/dw = c)."""
+    also what the dense path gives, since d(c*w)/dw = c). The output is column-major
+    (a transposed view of the kernel's (out, B) result): the next sparse layer reads it
+    without a copy."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, pattern):
         row_ptr, row_cols = pattern[0], pattern[1]
-        x2 = x.reshape(-1, x.shape[-1])
-        x_t = np.ascontiguousarray(x2.T)
+        x_t = _batch_inner(x.reshape(-1, x.shape[-1]))
         values = kernel.gather(weight, row_ptr, row_cols)
-        out = kernel.forward_t(x_t, values, row_ptr, row_cols).T
+        out = kernel.forward_t(x_t, values, row_ptr, row_cols).T  # a view, batch-inner
         if bias is not None:
-            out = out + bias
+            out += bias
         ctx.save_for_backward(x_t, values)
         ctx.pattern, ctx.x_shape, ctx.w_shape = pattern, x.shape, weight.shape
-        return np.ascontiguousarray(out).reshape(x.shape[:-1] + (weight.shape[0],))
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, grad):
         x_t, values = ctx.saved
         row_ptr, row_cols, col_ptr, col_rows, col_pos = ctx.pattern
-        g_t = np.ascontiguousarray(grad.reshape(-1, grad.shape[-1]).T)
+        g_t = _batch_inner(grad.reshape(-1, grad.shape[-1]))
         needs = ctx.needs_input_grad
         gx = gw = gb = None
         if needs[0]:
-            gx = np.ascontiguousarray(
-                kernel.input_grad_t(g_t, values, col_ptr, col_rows, col_pos).T).reshape(ctx.x_shape)
+            gx = kernel.input_grad_t(g_t, values, col_ptr, col_rows, col_pos).T.reshape(
+                ctx.x_shape)
         if needs[1]:
             gw = kernel.weight_grad(g_t, x_t, row_ptr, row_cols, *ctx.w_shape)
         if needs[2]:
             gb = g_t.sum(axis=1)
         return gx, gw, gb, None
+
+
+def _batch_inner(a2: np.ndarray) -> np.ndarray:
+    """(features, B) C-contiguous from a (B, features) array: the kernels' layout, where each
+    inner loop runs over the batch. Free (a transposed view) when ``a2`` is column-major,
+    which is what this op returns: a chain of sparse layers (with elementwise ops between
+    them, which keep the layout) passes its activations and gradients without copying."""
+    return a2.T if a2.T.flags.c_contiguous else np.ascontiguousarray(a2.T)
 
 
 # ------------------------------------------------------------ the functions: checks, then apply

@@ -1,0 +1,178 @@
+"""A network on its sparse kernels (``model.use_sparse_kernels``) trains exactly as the dense
+``c * w`` network: forward through a chain of sparse layers, both gradients, the optimizer's
+kept-only update, pruned weights and state at 0, and a mask rewritten mid-training."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from minisnip import Tensor, functional as F, masks, nn, optim
+from minisnip.kernels import sparse as sparse_kernels
+
+
+class Chain(nn.Module):
+    """Linear layers with ReLUs between them, one nested a level deeper (recursion)."""
+
+    def __init__(self, sizes, dtype):
+        super().__init__()
+        self.first = nn.Linear(sizes[0], sizes[1], dtype=dtype)
+        self.rest = nn.Sequential(*[m for a, b in zip(sizes[1:], sizes[2:])
+                                    for m in (nn.ReLU(), nn.Linear(a, b, dtype=dtype))])
+
+    def forward(self, x):
+        return self.rest(self.first(x))
+
+
+def _twins(sizes, densities, seed, dtype=np.float64):
+    nets = [Chain(sizes, dtype), Chain(sizes, dtype)]
+    rng = np.random.default_rng(seed)
+    for (_, w, c), density in zip(nets[0].named_masks(), densities):
+        c.data[...] = rng.random(c.shape) < density
+        w.data[...] = rng.standard_normal(w.shape) * c.data
+    nets[1].load_state_dict(nets[0].state_dict())
+    return nets
+
+
+def _make_optimizer(kind, net):
+    params = list(net.parameters())
+    if kind == "adam":
+        return optim.Adam(params, lr=1e-2, weight_decay=1e-3)
+    return optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1e-3, nesterov=kind == "nesterov")
+
+
+def _train(nets, opts, x, y, steps):
+    for _ in range(steps):
+        for net, opt in zip(nets, opts):
+            loss = F.cross_entropy(net(Tensor(x)), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+def _assert_twins(nets, opts, rtol=1e-9):
+    for (name, a), (_, b) in zip(nets[0].named_parameters(), nets[1].named_parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=rtol, atol=rtol, err_msg=name)
+    for net, opt in zip(nets, opts):
+        for (name, w, c), i in zip(net.named_masks(), range(99)):
+            assert np.all(w.data[c.data == 0] == 0), f"{name}: a pruned weight moved"
+        for p, state in zip(opt.params, opt.state):
+            if p.mask is not None:
+                for key, value in state.items():
+                    if isinstance(value, np.ndarray):
+                        assert np.all(value[p.mask.data == 0] == 0), f"pruned {key} moved"
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), batch=st.integers(1, 7),
+       sizes=st.lists(st.integers(1, 12), min_size=3, max_size=4),
+       densities=st.lists(st.sampled_from([0.0, 0.02, 0.3, 1.0]), min_size=3, max_size=3),
+       kind=st.sampled_from(["sgd", "nesterov", "adam"]))
+def test_sparse_network_trains_as_the_dense_one(seed, batch, sizes, densities, kind):
+    nets = _twins(sizes, densities, seed)
+    chosen = nets[1].use_sparse_kernels(True)
+    assert list(chosen) == ["first", "rest.1"] + (["rest.3"] if len(sizes) == 4 else [])
+    assert all(chosen.values())
+    opts = [_make_optimizer(kind, net) for net in nets]
+    rng = np.random.default_rng(seed + 1)
+    x, y = rng.standard_normal((batch, sizes[0])), rng.integers(0, sizes[-1], batch)
+    _train(nets, opts, x, y, 3)
+    _assert_twins(nets, opts)
+    # prune again mid-training, through masks.write: the pattern and the optimizer follow
+    for (_, _, c0), (_, _, c1) in zip(nets[0].named_masks(), nets[1].named_masks()):
+        fewer = c0.data * (rng.random(c0.shape) < 0.5)
+        masks.write(c0, fewer)
+        masks.write(c1, fewer)
+    _train(nets, opts, x, y, 3)
+    _assert_twins(nets, opts)
+
+
+def test_a_float32_lenet_batch_agrees_after_several_steps():
+    nets = _twins([784, 300, 100, 10], [0.01, 0.05, 0.6], seed=3, dtype=np.float32)
+    nets[1].use_sparse_kernels("auto")
+    opts = [_make_optimizer("sgd", net) for net in nets]
+    rng = np.random.default_rng(0)
+    x, y = rng.random((100, 784)).astype(np.float32), rng.integers(0, 10, 100)
+    _train(nets, opts, x, y, 5)
+    _assert_twins(nets, opts, rtol=2e-5)
+
+
+def test_the_optimizer_zeroes_what_a_rewritten_mask_prunes():
+    """The kept-only update must not keep using the indices of the mask before the rewrite:
+    the weights a rewrite prunes are zeroed by the next step (with their momentum)."""
+    layer = nn.Linear(6, 4, dtype=np.float64)
+    layer.weight.data[...] = 1.0
+    layer.use_sparse_kernels(True)
+    opt = optim.SGD([layer.weight], lr=0.1, momentum=0.9)
+    x = Tensor(np.ones((2, 6)))
+    for _ in range(2):
+        opt.zero_grad()
+        layer(x).sum().backward()
+        opt.step()
+    masks.write(layer.c, np.arange(24).reshape(4, 6) % 2)
+    layer.weight.data[layer.c.data == 0] = 5.0  # what the c * w path never reads
+    for _ in range(2):
+        opt.zero_grad()
+        layer(x).sum().backward()
+        opt.step()
+    assert np.all(layer.weight.data[layer.c.data == 0] == 0)
+    assert np.all(opt.state[0]["momentum_buffer"][layer.c.data == 0] == 0)
+
+
+def test_auto_chooses_by_the_break_even_density(monkeypatch):
+    monkeypatch.setattr(sparse_kernels, "BREAK_EVEN_DENSITY", 0.25)
+    net = _twins([10, 10, 10, 10], [0.2, 0.25, 0.3], seed=0)[0]
+    densities = [c.data.mean() for _, _, c in net.named_masks()]
+    chosen = net.use_sparse_kernels("auto")
+    assert list(chosen.values()) == [d <= 0.25 for d in densities]
+    assert net.use_sparse_kernels(False) == dict.fromkeys(chosen, False)
+    assert all(c.data.flags.writeable for _, _, c in net.named_masks())
+
+
+@pytest.mark.parametrize("mode", ["on", "off", 1, 0, None, "Auto", np.bool_(True)])
+def test_a_mode_that_is_not_auto_true_or_false_is_refused(mode):
+    with pytest.raises(ValueError, match="'auto', True or False"):
+        nn.Linear(3, 2).use_sparse_kernels(mode)
+
+
+def test_train_records_the_layers_that_ran_sparse_and_refuses_a_bad_mode(tmp_path):
+    from minisnip import train
+    config = train.RunConfig(dataset="fashion-mini", sparsity=0.98, epochs=1, max_train=300,
+                             quiet=True)
+    records = {mode: train.run(dataclasses.replace(config, sparse_kernels=mode))
+               for mode in ("auto", "on", "off")}
+    assert records["on"]["sparse_kernels"] == dict(mode="on", layers=dict.fromkeys(
+        ["fc1", "fc2", "fc3"], True))
+    assert records["off"]["sparse_kernels"]["layers"] == dict.fromkeys(["fc1", "fc2", "fc3"],
+                                                                      False)
+    assert records["auto"]["sparse_kernels"]["layers"]["fc1"] is True  # 0.6% of 784 x 300
+    for mode in ("on", "off"):
+        assert records[mode]["test_error"] == pytest.approx(records["auto"]["test_error"],
+                                                            abs=0.2)
+    assert "sparse_kernels" not in train.run(dataclasses.replace(config, sparsity=None))
+    with pytest.raises(ValueError, match="sparse kernels must be one of auto, on, off"):
+        train.run(dataclasses.replace(config, sparse_kernels="yes"))
+    json.dumps(records["auto"])
+
+
+def test_the_cli_flag_reaches_the_record(tmp_path, capsys):
+    from minisnip.cli import main
+    out = tmp_path / "r.json"
+    assert main(["train", "--dataset", "fashion-mini", "--sparsity", "0.98", "--epochs", "1",
+                 "--max-train", "200", "--quiet", "--sparse-kernels", "off",
+                 "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["sparse_kernels"]["mode"] == "off"
+    assert main(["train", "--dataset", "fashion-mini", "--sparse-kernels", "maybe"]) == 2
+    assert "invalid choice: 'maybe'" in capsys.readouterr().err
+
+
+def test_the_kernels_are_not_in_a_records_key_and_an_old_record_ran_dense():
+    from minisnip.experiments import records
+    from minisnip.train import RunConfig
+    keys = {records.config_key(RunConfig(sparsity=0.9, sparse_kernels=m))
+            for m in ("auto", "on", "off")}
+    assert len(keys) == 1
+    old = dataclasses.asdict(RunConfig(sparsity=0.9))
+    del old["sparse_kernels"]
+    assert records.config_from_dict(old).sparse_kernels == "off"
