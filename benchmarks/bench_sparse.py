@@ -7,9 +7,9 @@
 For each network and sparsity: prune at initialization with SNIP on the batch, then time,
 alternating round by round (``common.py``):
 
-* ``minisnip-sparse``: the pruned network with the sparse kernels switched on by whatever
-  the library offers: ``model.use_sparse_kernels(mode)`` once it exists (issue 11, goal 3),
-  today ``use_sparse_kernel()`` on every layer that has one (Linear only);
+* ``minisnip-sparse``: the pruned network after ``model.use_sparse_kernels(mode)`` (``--mode
+  auto``: the layers below the break-even density; ``--mode on``: every layer with a sparse
+  kernel, today Linear);
 * ``minisnip-dense``: the same pruned network computing densely with ``c * w``;
 * ``torch-masked`` (the reference): PyTorch with minisnip's weights and masks, computing with
   ``weight * mask`` through ``torch.nn.utils.prune.custom_from_mask``, the natural way.
@@ -57,7 +57,7 @@ def measure(session, name, sparsity, args) -> dict:
                prunable=sum(r.total for r in sparse.prune_report.layers),
                layers=[dict(name=r.name, shape=list(r.shape), kept=r.kept, total=r.total,
                             density=r.kept / r.total) for r in sparse.prune_report.layers])
-    out["switch"] = sparse.use_sparse_kernels(args.mode)
+    out["switch"] = sparse.use_sparse_kernels("auto" if args.mode == "auto" else True)
     sides = {"minisnip-sparse": sparse, "minisnip-dense": dense}
     torch = session.torch
     if torch is not None:
@@ -106,8 +106,8 @@ def main(argv=None):
     p.add_argument("--models", default="lenet300,lenet5,lstm-s,gru-s")
     p.add_argument("--sparsities", default="0.9,0.95,0.98,0.99")
     p.add_argument("--batch", type=int, default=100)
-    p.add_argument("--mode", default="auto",
-                   help="argument of model.use_sparse_kernels once it exists (default auto)")
+    p.add_argument("--mode", default="auto", choices=("auto", "on"),
+                   help="model.use_sparse_kernels('auto') or (True) (default auto)")
     p.add_argument("--with-torch-dense", action="store_true",
                    help="also time PyTorch's unmasked dense step")
     p.add_argument("--no-breakdown", dest="breakdown", action="store_false")

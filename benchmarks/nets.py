@@ -93,31 +93,10 @@ class MinisnipStep:
 
 
 def use_sparse_kernels(model, mode="auto") -> dict:
-    """Switch ``model`` to its sparse kernels with whatever the library offers:
-    ``model.use_sparse_kernels(mode)`` once it exists (issue 11, goal 3), else
-    ``use_sparse_kernel()`` on every layer that has one (today: Linear). Returns which
-    interface was used and which layers answered."""
-    if hasattr(model, "use_sparse_kernels"):
-        answer = model.use_sparse_kernels(mode)
-        return dict(interface=f"model.use_sparse_kernels({mode!r})",
-                    answer=answer if isinstance(answer, (dict, list, str)) else None,
-                    layers=[n for n, m in model.named_modules() if _runs_sparse(m)])
-    layers = []
-    for name, module in model.named_modules():
-        if hasattr(module, "use_sparse_kernel"):
-            module.use_sparse_kernel(True)
-            layers.append(name)
-    return dict(interface="layer.use_sparse_kernel() on every layer that has it", layers=layers)
-
-
-def _runs_sparse(module) -> bool:
-    for attribute in ("uses_sparse_kernel", "sparse_kernel_active", "_sparse"):
-        value = getattr(module, attribute, None)
-        if callable(value):
-            value = value()
-        if value is not None and value is not False:
-            return True
-    return False
+    """``model.use_sparse_kernels(mode)``, and which layers now compute sparse."""
+    chosen = model.use_sparse_kernels(mode)
+    return dict(interface=f"model.use_sparse_kernels({mode!r})", answer=chosen,
+                layers=[name for name, on in chosen.items() if on])
 
 
 def state_for_torch(model) -> dict:
