@@ -105,9 +105,10 @@ show(fig, "lesson07_time_against_density.png")
 #   vectorize less. A kept connection may cost several times a dense one, so the sparse
 #   kernel only wins once the density is well below the ratio of those costs.
 # * **What is left does not shrink.** Both paths pay for what does not depend on the mask:
-#   the bias, the activations, the loss, the optimizer's update of every parameter, Python's
-#   overhead per op, starting threads. At 99% sparsity the products are small and these
-#   dominate (Amdahl's law).
+#   the bias, the activations, the loss, Python's overhead per op, starting threads. At 99%
+#   sparsity the products are small and these dominate (Amdahl's law). minisnip removes what
+#   it can: on the sparse kernel the optimizer updates the kept weights only, and small
+#   kernels run on one thread instead of waking the others.
 # * **Layouts matter.** The sparse kernel reads the batch as its contiguous inner loop
 #   (activations transposed to (features, batch)): a batch of 1 leaves nothing to vectorize.
 #
@@ -117,7 +118,10 @@ show(fig, "lesson07_time_against_density.png")
 # %% [markdown]
 # ## 3. The whole training step of LeNet-300-100
 # Pruned by SNIP (its masks, not random ones: SNIP keeps very different densities per
-# layer), trained with SGD. The same step with every Linear on the sparse kernel.
+# layer), trained with SGD. The same step after `model.use_sparse_kernels("auto")`, which puts
+# each layer on its sparse kernel where its density is below the measured break-even (the
+# call returns the choice per layer; `minisnip train` makes it after pruning,
+# `--sparse-kernels auto|on|off`).
 
 # %%
 from minisnip.snip import prune  # noqa: E402
@@ -131,9 +135,7 @@ def lenet_step(sparsity, sparse):
     nn.init.initialize(model, "vs-x", rng=0)
     if sparsity:
         prune(model, xb, yb, sparsity=sparsity)
-    if sparse:
-        for layer in (model.fc1, model.fc2, model.fc3):
-            layer.use_sparse_kernel()
+    chosen = model.use_sparse_kernels("auto") if sparse else None
     opt = optim.SGD(list(model.parameters()), lr=0.01, momentum=0.9, weight_decay=5e-4)
     xt = Tensor(xb)
 
@@ -142,6 +144,7 @@ def lenet_step(sparsity, sparse):
         opt.zero_grad()
         loss.backward()
         opt.step()
+    step.chosen = chosen
     return step
 
 
@@ -149,16 +152,18 @@ dense_step = median_time(lenet_step(0, False))
 print(f"dense network:            {1e3 * dense_step:7.2f} ms per step")
 for sparsity in ((0.95, 0.99) if FAST else (0.9, 0.95, 0.98, 0.99)):
     t_masked = median_time(lenet_step(sparsity, False))
-    t_sparse = median_time(lenet_step(sparsity, True))
+    sparse_step = lenet_step(sparsity, True)
+    t_sparse = median_time(sparse_step)
+    on = [name for name, chosen in sparse_step.chosen.items() if chosen]
     print(f"SNIP at {sparsity:.0%}: dense kernels {1e3 * t_masked:7.2f} ms, sparse kernels "
           f"{1e3 * t_sparse:7.2f} ms ({t_masked / t_sparse:4.1f}x; the FLOPs say "
-          f"{1 / (1 - sparsity):4.0f}x)")
+          f"{1 / (1 - sparsity):4.0f}x); sparse: {', '.join(on) or 'none'}")
 
 # %% [markdown]
 # **Try it**: `benchmarks/bench_sparse.py` measures the same against PyTorch's masked dense
 # step, over several runs; `NUMBA_NUM_THREADS=1` shows how much of the dense step was
-# parallel. Which layer of LeNet-300-100 should stay dense at 95%? (Look at SNIP's per-layer
-# densities in lesson 4's report.)
+# parallel. Which layer of LeNet-300-100 stays dense at 95%, and why? (Look at SNIP's per-layer
+# densities in lesson 4's report, and at the break-even of section 1.)
 
 # %%
 print("lesson 7 done")
