@@ -394,7 +394,13 @@ def start(name: str, args):
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
     import minisnip  # noqa: F401  (the worktree's, by the path above)
+    from minisnip import config
+    global _TUNED
+    _TUNED = config.tune_process()  # what `minisnip train` does first: time what users get
     return Session(name, args, torch)
+
+
+_TUNED = None  # config.tune_process()'s answer, in every JSON's environment
 
 
 def openmp_runtimes() -> list:
@@ -443,7 +449,7 @@ def environment(torch=None) -> dict:
         numba_num_threads=numba.get_num_threads(), numba_threading_layer=numba_threading_layer(),
         minisnip=minisnip.__version__, minisnip_file=os.path.dirname(minisnip.__file__),
         matmul_backend=config.get_matmul_backend(),
-        freed_memory_kept=getattr(config, "freed_memory_kept", None),
+        process=_TUNED,
         variables={v: os.environ.get(v) for v in RECORDED_VARIABLES},
         openmp_runtimes=runtimes,
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -186,6 +186,19 @@ def _topological_order(root):
     return order
 
 
+def _new_array(g: np.ndarray, incoming: np.ndarray, returned: tuple, saved: tuple) -> bool:
+    """Whether ``g``, a gradient a backward returned, is an array that nothing else holds:
+    it owns its memory and is neither the incoming gradient, nor one of the node's saved
+    arrays, nor returned for two inputs. Such an array can become a leaf's ``.grad`` as it
+    is; anything else is copied first (a leaf's gradient must not change when another array
+    does)."""
+    if g is incoming or g.base is not None or not g.flags.owndata:
+        return False
+    if sum(1 for r in returned if r is g) > 1:
+        return False
+    return not any(g is s for s in saved)
+
+
 def backward(root, grad_output: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad_output`` (d loss / d root) to every leaf that requires grad.
 
@@ -203,13 +216,20 @@ def backward(root, grad_output: np.ndarray, retain_graph: bool = False) -> None:
     constant in a float32 backward costs twice the time and would hide behind a cast).
     """
     grads = {id(root): grad_output}
+    owned = set()  # ids of tensors whose pending gradient is a new array nothing else holds
     for tensor in reversed(_topological_order(root)):
         grad = grads.pop(id(tensor), None)
         if grad is None:
             continue
         node = tensor._node
         if node is None or tensor._retain_grad:
-            tensor.grad = grad.copy() if tensor.grad is None else tensor.grad + grad
+            if tensor.grad is not None:
+                tensor.grad = tensor.grad + grad
+            elif id(tensor) in owned and node is None:
+                tensor.grad = grad  # a leaf takes a new array as it is: no copy per step
+            else:
+                tensor.grad = grad.copy()
+        owned.discard(id(tensor))
         if node is None:
             continue
         name = node.function.__name__
@@ -243,8 +263,14 @@ def backward(root, grad_output: np.ndarray, retain_graph: bool = False) -> None:
                         f"{name}.backward returned a {g.dtype} gradient for a "
                         f"{parent.data.dtype} input whose output is {tensor.data.dtype} too: "
                         f"an op must return its gradients in its inputs' dtype")
-                g = g.astype(parent.data.dtype)  # the forward promoted this input
+                g = g.astype(parent.data.dtype)  # the forward promoted this input (a new array)
             key = id(parent)
-            grads[key] = g if key not in grads else grads[key] + g
+            if key in grads:
+                grads[key] = grads[key] + g
+                owned.add(key)
+            else:
+                grads[key] = g
+                if _new_array(g, grad, input_grads, node.ctx.saved):
+                    owned.add(key)
         if not retain_graph:
             node.release()

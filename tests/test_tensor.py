@@ -399,3 +399,62 @@ def test_power_zero_has_zero_gradient_everywhere_as_in_pytorch():
     x = Tensor(np.array([0.0, -1.5, 2.0]), requires_grad=True)
     (x ** 0).sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_leaf_gradients_never_alias_each_other_or_the_output_gradient():
+    """Leaves take a backward's new arrays without a copy (autograd._new_array), but never an
+    array that something else holds: the incoming gradient, a view of it, or one array
+    returned for two inputs."""
+    a, b = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
+    g = np.ones(3)
+    (a + b).backward(g)                      # Add's backward returns the incoming array twice
+    a.grad[0] = 99.0
+    assert b.grad[0] == 1.0 and g[0] == 1.0
+    c = Tensor(np.ones((2, 3)), requires_grad=True)
+    g6 = np.arange(6.0)
+    c.reshape(6).backward(g6)                # a view of the incoming gradient
+    g6[:] = -1.0
+    np.testing.assert_array_equal(c.grad, np.arange(6.0).reshape(2, 3))
+    w = Tensor(np.full(3, 2.0), requires_grad=True)
+    (w * w).sum().backward()                 # two contributions: a sum, a new array
+    np.testing.assert_array_equal(w.grad, [4.0, 4.0, 4.0])
+
+
+def test_a_custom_function_passing_its_gradient_through_does_not_alias_it():
+    from minisnip.autograd import Function
+
+    class PassThrough(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return (grad,)
+
+    x = Tensor(np.zeros(4), requires_grad=True)
+    g = np.ones(4)
+    PassThrough.apply(x).backward(g)
+    g[:] = 7.0
+    np.testing.assert_array_equal(x.grad, np.ones(4))
+
+
+def test_a_gradient_that_is_a_saved_array_is_copied():
+    from minisnip.autograd import Function
+
+    class ScaleBySaved(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(np.full(x.shape, 3.0))
+            return 3.0 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (three,) = ctx.saved
+            return (three,)  # d(3x)/dx for a gradient of ones: the saved array itself
+
+    x = Tensor(np.zeros(2), requires_grad=True)
+    y = ScaleBySaved.apply(x)
+    y.backward(np.ones(2), retain_graph=True)
+    y._node.ctx.saved[0][:] = -1.0
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
