@@ -506,7 +506,8 @@ def run_case(kernel, oracle, factory, seed=0):
 
 def kernels() -> dict:
     """Every kernel, "family.name" -> function: each public function (plain Python or
-    Numba-compiled) defined in a module of ``minisnip/kernels/`` other than reference.py.
+    Numba-compiled) defined in a module of ``minisnip/kernels/`` other than reference.py
+    (the oracles) and threads.py (the kernels' thread-count gate, tested in test_threads.py).
     Enumerated, so that a new kernel cannot be forgotten by the oracle tests."""
     import importlib
     import inspect
@@ -515,7 +516,7 @@ def kernels() -> dict:
     import minisnip.kernels as package
     found = {}
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name == "reference":
+        if info.name in ("reference", "threads"):
             continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         for name, obj in vars(module).items():

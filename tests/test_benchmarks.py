@@ -41,6 +41,7 @@ SLOW = [("bench_step.py", ("--models", "lenet5,lstm-s,gru-s"), 3),
         ("bench_sparse.py", ("--models", "lenet5,lstm-s,gru-s"), 2),
         ("bench_conv.py", (), 2),
         ("bench_latency.py", (), 1),
+        ("bench_thresholds.py", (), 0),
         ("diagnose_openmp.py", (), 0)]
 
 

@@ -1,6 +1,7 @@
 """Batch normalization over (N, H, W) per channel, NCHW, fused forward and backward.
 
-Performance contract: parallel over channels; one pass for the mean, one for the variance,
+Performance contract: parallel over channels, serial below ``NORM_MIN_ELEMENTS`` = 2^15
+elements (not yet measured: see the constant); one pass for the mean, one for the variance,
 one to normalize (forward); two passes backward. Statistics accumulate in float64 whatever
 the data type, so float32 batches do not lose precision. O(N C H W).
 
@@ -14,6 +15,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from . import threads
+
+# Elements N*C*H*W below which a kernel runs on one thread. Not measured yet: every size of
+# benchmarks/bench_thresholds.py stalled on a loaded machine; 2^15 elements is about 65 us on
+# one thread, where the other elementwise families had long repaid a wake-up.
+NORM_MIN_ELEMENTS = 1 << 15
+
 
 @njit(cache=True, parallel=True)
 def batch_norm_train_forward(x, gamma, beta, eps):
@@ -25,6 +33,7 @@ def batch_norm_train_forward(x, gamma, beta, eps):
     mean = np.empty(c, dtype=np.float64)
     var = np.empty(c, dtype=np.float64)
     inv_std = np.empty(c, dtype=np.float64)
+    previous = threads.serial_below(n * c * h * w, NORM_MIN_ELEMENTS)
     for ch in prange(c):
         s = np.float64(0.0)  # float64 also without the JIT (0.0 + float32 is float32 in NumPy)
         for b in range(n):
@@ -47,6 +56,7 @@ def batch_norm_train_forward(x, gamma, beta, eps):
                     xh = (x[b, ch, i, j] - mu) * inv
                     xhat[b, ch, i, j] = xh
                     y[b, ch, i, j] = gamma[ch] * xh + beta[ch]
+    threads.restore(previous)
     return y, xhat, mean, var, inv_std
 
 
@@ -54,6 +64,7 @@ def batch_norm_train_forward(x, gamma, beta, eps):
 def batch_norm_eval_forward(x, gamma, beta, running_mean, running_var, eps):
     n, c, h, w = x.shape
     y = np.empty_like(x)
+    previous = threads.serial_below(n * c * h * w, NORM_MIN_ELEMENTS)
     for ch in prange(c):
         inv = 1.0 / np.sqrt(running_var[ch] + eps)
         scale = gamma[ch] * inv
@@ -62,6 +73,7 @@ def batch_norm_eval_forward(x, gamma, beta, running_mean, running_var, eps):
             for i in range(h):
                 for j in range(w):
                     y[b, ch, i, j] = x[b, ch, i, j] * scale + shift
+    threads.restore(previous)
     return y
 
 
@@ -73,6 +85,7 @@ def batch_norm_train_backward(grad, xhat, gamma, inv_std):
     dx = np.empty_like(grad)
     dgamma = np.empty(c, dtype=np.float64)
     dbeta = np.empty(c, dtype=np.float64)
+    previous = threads.serial_below(n * c * h * w, NORM_MIN_ELEMENTS)
     for ch in prange(c):
         sg = np.float64(0.0)
         sgx = np.float64(0.0)
@@ -88,4 +101,5 @@ def batch_norm_train_backward(grad, xhat, gamma, inv_std):
             for i in range(h):
                 for j in range(w):
                     dx[b, ch, i, j] = k * (m * grad[b, ch, i, j] - sg - xhat[b, ch, i, j] * sgx)
+    threads.restore(previous)
     return dx, dgamma, dbeta

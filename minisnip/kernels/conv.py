@@ -3,7 +3,8 @@
 Performance contract
 --------------------
 * ``im2col`` unfolds x (N, C, H, W) into ``cols`` (C*KH*KW, N*OH*OW), C-contiguous, in
-  parallel over the C*KH*KW rows (each row is written by one thread: deterministic).
+  parallel over the C*KH*KW rows (each row is written by one thread: deterministic); serial
+  below ``UNFOLD_MIN_ELEMENTS`` = 2^15 entries of cols (measured), as ``col2im``.
 * forward:        out (N*OH*OW, OC) = cols^T @ W^T  (matmul kernel). With C*KH*KW >= 128
                   (LeNet-5's second conv) ``matmul`` runs the dot-product tiles on a parallel
                   transpose of cols and W as stored; below, the rank-1 tiles on W @ cols
@@ -30,7 +31,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from . import threads
 from .matmul import NUMBA
+
+# Entries of cols below which im2col / col2im run on one thread (benchmarks/bench_thresholds.py:
+# two threads first gained >= 1.15x at 14,400 entries for im2col, 1.3x at 7,200-14,400 and
+# 1.08x at 28,800 for col2im, about 15-30 us on one thread).
+UNFOLD_MIN_ELEMENTS = 1 << 15
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -45,6 +52,7 @@ def im2col(x, kh, kw, stride, padding):
     ow = (w + 2 * padding - kw) // stride + 1
     rows = c * kh * kw
     cols = np.empty((rows, n * oh * ow), dtype=x.dtype)
+    previous = threads.serial_below(rows * n * oh * ow, UNFOLD_MIN_ELEMENTS)
     for r in prange(rows):
         ch = r // (kh * kw)
         ki = (r // kw) % kh
@@ -60,6 +68,7 @@ def im2col(x, kh, kw, stride, padding):
                         cols[r, base + i * ow + j] = x[b, ch, y, xx]
                     else:
                         cols[r, base + i * ow + j] = 0.0
+    threads.restore(previous)
     return cols
 
 
@@ -69,6 +78,7 @@ def col2im(cols, n, c, h, w, kh, kw, stride, padding):
     oh = (h + 2 * padding - kh) // stride + 1
     ow = (w + 2 * padding - kw) // stride + 1
     x = np.zeros((n, c, h, w), dtype=cols.dtype)
+    previous = threads.serial_below(c * kh * kw * n * oh * ow, UNFOLD_MIN_ELEMENTS)
     for ch in prange(c):
         for ki in range(kh):
             for kj in range(kw):
@@ -82,6 +92,7 @@ def col2im(cols, n, c, h, w, kh, kw, stride, padding):
                                 xx = j * stride - padding + kj
                                 if 0 <= xx < w:
                                     x[b, ch, y, xx] += cols[r, base + i * ow + j]
+    threads.restore(previous)
     return x
 
 

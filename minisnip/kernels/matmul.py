@@ -21,6 +21,10 @@ Performance contract of ``tiles``
 * Tiles of C are independent: ``prange`` over tiles. Each tile is computed by one thread in a
   fixed k order, so results are bitwise the same for any thread count.
 * ``fastmath={"contract"}`` only allows fused multiply-add: deterministic.
+* Serial below ``MATMUL_MIN_FLOPS`` = 2^20 multiply-adds (m*n*k), the measured size from which
+  two threads beat one; every kernel here is gated so (copies: ``COPY_MIN_ELEMENTS`` = 2^15
+  elements), and ``row_contiguous`` copies a small transposed view with NumPy: a 3x2 @ 2x4
+  product never wakes a thread.
 * O(M N K) flops; O(MK * N/NR + KN + MN) memory traffic.
 
 NR = 64 measured best of {16, 32, 64, 128} on (100, 784) @ (784, 300) (16 was an order of
@@ -34,8 +38,17 @@ from typing import Callable, NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from . import threads
+
 MR = 4   # rows of a micro-tile (four accumulator rows, written out in _tiles)
 NR = 64  # columns of a micro-tile: the vectorized loop
+
+# Parallel only when it pays (``threads.py``): below these sizes the kernels run on one thread.
+# Measured by benchmarks/bench_thresholds.py (1 against 2 threads, float32): the dot tiles
+# first gained >= 1.15x at 2^20 multiply-adds (about 30 us on one thread; 1.13x at 2^18), the
+# rank-1 tiles already at 2^16; packing B at 2^15 elements (16 us). The larger one is kept.
+MATMUL_MIN_FLOPS = 1 << 20     # multiply-adds m*n*k of ``tiles``, ``dot_tiles``, ``long_k``
+COPY_MIN_ELEMENTS = 1 << 15    # elements copied by ``pack_columns`` and ``transposed``
 
 
 KB = 256  # rows of B packed per parallel task
@@ -56,6 +69,7 @@ def pack_columns(b):
     blocks = (k + KB - 1) // KB
     out = np.empty((strips, k, NR), dtype=b.dtype)  # np.zeros would touch every page twice
     column_major = b.strides[0] < b.strides[1]
+    previous = threads.serial_below(k * n, COPY_MIN_ELEMENTS)
     for t in prange(strips * blocks):
         s = t // blocks
         k0 = (t - s * blocks) * KB
@@ -73,6 +87,7 @@ def pack_columns(b):
         for kk in range(k0, k1):
             for j in range(width, NR):
                 out[s, kk, j] = 0.0
+    threads.restore(previous)
     return out
 
 
@@ -83,6 +98,7 @@ def tiles(a, b_packed, n):
     col_strips = b_packed.shape[0]
     row_strips = (m + MR - 1) // MR
     c = np.empty((m, n), dtype=a.dtype)
+    previous = threads.serial_below(m * n * k, MATMUL_MIN_FLOPS)
     for t in prange(row_strips * col_strips):
         rs = t // col_strips
         cs = t - rs * col_strips
@@ -118,6 +134,7 @@ def tiles(a, b_packed, n):
                 c[i0 + 2, j0 + j] = c2[j]
             if rows > 3:
                 c[i0 + 3, j0 + j] = c3[j]
+    threads.restore(previous)
     return c
 
 
@@ -138,6 +155,7 @@ def long_k(a, bt):
     chunks = (k + KC - 1) // KC
     partial = np.empty((chunks, m, n), dtype=a.dtype)
     zero = a.dtype.type(0)  # accumulate in the data type: a float64 accumulator measured 20x slower
+    previous = threads.serial_below(m * n * k, MATMUL_MIN_FLOPS)
     for ch in prange(chunks):
         k0 = ch * KC
         k1 = min(k, k0 + KC)
@@ -149,6 +167,7 @@ def long_k(a, bt):
                 for kk in range(k1 - k0):
                     s += a_row[kk] * b_row[kk]
                 partial[ch, i, j] = s
+    threads.restore(previous)
     c = np.zeros((m, n), dtype=a.dtype)
     for ch in range(chunks):
         for i in range(m):
@@ -184,6 +203,7 @@ def dot_tiles(a, bt, block):
     per_block = row_strips * strips_per_block
     blocks = (n + block - 1) // block
     zero = a.dtype.type(0)
+    previous = threads.serial_below(m * n * k, MATMUL_MIN_FLOPS)
     for t in prange(blocks * per_block):
         blk = t // per_block
         rest = t - blk * per_block
@@ -216,6 +236,7 @@ def dot_tiles(a, bt, block):
             _store_row(c, i0 + 2, j0, cols, s20, s21, s22, s23)
         if rows > 3:
             _store_row(c, i0 + 3, j0, cols, s30, s31, s32, s33)
+    threads.restore(previous)
     return c
 
 
@@ -240,21 +261,24 @@ def transposed(x):
     r, c = x.shape
     out = np.empty((c, r), dtype=x.dtype)
     bc = (c + TB - 1) // TB
+    previous = threads.serial_below(r * c, COPY_MIN_ELEMENTS)
     for t in prange(((r + TB - 1) // TB) * bc):
         i0 = (t // bc) * TB
         j0 = (t % bc) * TB
         for j in range(j0, min(c, j0 + TB)):
             for i in range(i0, min(r, i0 + TB)):
                 out[j, i] = x[i, j]
+    threads.restore(previous)
     return out
 
 
 def row_contiguous(x: np.ndarray) -> np.ndarray:
     """x as a C-contiguous array: itself, a parallel transpose of a column-major view, or a
-    copy."""
+    copy (NumPy's, serial: also for a small column-major view, which would not repay waking
+    the threads of ``transposed``)."""
     if x.flags.c_contiguous:
         return x
-    if x.T.flags.c_contiguous:
+    if x.T.flags.c_contiguous and x.size >= COPY_MIN_ELEMENTS:
         return transposed(x.T)
     return np.ascontiguousarray(x)
 

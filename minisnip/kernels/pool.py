@@ -16,12 +16,20 @@ is the window's last NaN; a window of -inf only gives -inf at its first input ce
 Average pooling divides by kh * kw, padding cells included (they count as zeros).
 
 Performance contract: parallel over the N*C planes (each plane is read and written by one
-thread: deterministic, no race even when windows overlap); O(N C OH OW KH KW).
+thread: deterministic, no race even when windows overlap), serial below ``POOL_MIN_CELLS`` =
+2^14 window cells (measured); O(N C OH OW KH KW).
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from . import threads
+
+# Window cells (N*C*OH*OW*KH*KW; the backward of max pooling: the larger of the output and
+# the input) below which a kernel runs on one thread: two threads first gained 1.9x at 2^14
+# cells of 2x2 max pooling (50 us on one thread; benchmarks/bench_thresholds.py).
+POOL_MIN_CELLS = 1 << 14
 
 
 @njit(cache=True)
@@ -39,6 +47,7 @@ def max_pool2d_forward(x, kernel, stride, padding):
     oh, ow = _output_size(h, kh, sh, ph), _output_size(w, kw, sw, pw)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     argmax = np.empty((n, c, oh, ow), dtype=np.int64)
+    previous = threads.serial_below(n * c * oh * ow * kh * kw, POOL_MIN_CELLS)
     for p in prange(n * c):
         b = p // c
         ch = p % c
@@ -58,6 +67,7 @@ def max_pool2d_forward(x, kernel, stride, padding):
                             where = r * w + col
                 out[b, ch, i, j] = best
                 argmax[b, ch, i, j] = where
+    threads.restore(previous)
     return out, argmax
 
 
@@ -65,12 +75,14 @@ def max_pool2d_forward(x, kernel, stride, padding):
 def max_pool2d_backward(grad_out, argmax, h, w):
     n, c, oh, ow = grad_out.shape
     grad = np.zeros((n, c, h * w), dtype=grad_out.dtype)  # flat planes: argmax indexes them
+    previous = threads.serial_below(n * c * max(oh * ow, h * w), POOL_MIN_CELLS)
     for p in prange(n * c):
         b = p // c
         ch = p % c
         for i in range(oh):
             for j in range(ow):
                 grad[b, ch, argmax[b, ch, i, j]] += grad_out[b, ch, i, j]
+    threads.restore(previous)
     return grad.reshape(n, c, h, w)
 
 
@@ -83,6 +95,7 @@ def avg_pool2d_forward(x, kernel, stride, padding):
     oh, ow = _output_size(h, kh, sh, ph), _output_size(w, kw, sw, pw)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     scale = 1.0 / (kh * kw)         # padding cells count (as zeros): count_include_pad=True
+    previous = threads.serial_below(n * c * oh * ow * kh * kw, POOL_MIN_CELLS)
     for p in prange(n * c):
         b = p // c
         ch = p % c
@@ -97,6 +110,7 @@ def avg_pool2d_forward(x, kernel, stride, padding):
                     for col in range(c0, c1):
                         s += x[b, ch, r, col]
                 out[b, ch, i, j] = s * scale
+    threads.restore(previous)
     return out
 
 
@@ -108,6 +122,7 @@ def avg_pool2d_backward(grad_out, kernel, stride, padding, h, w):
     ph, pw = padding
     grad = np.zeros((n, c, h, w), dtype=grad_out.dtype)
     scale = 1.0 / (kh * kw)
+    previous = threads.serial_below(n * c * oh * ow * kh * kw, POOL_MIN_CELLS)
     for p in prange(n * c):
         b = p // c
         ch = p % c
@@ -121,4 +136,5 @@ def avg_pool2d_backward(grad_out, kernel, stride, padding, h, w):
                 for r in range(r0, r1):
                     for col in range(c0, c1):
                         grad[b, ch, r, col] += g
+    threads.restore(previous)
     return grad

@@ -18,7 +18,8 @@ Performance contract
   (``matmul.RightOperand``: row-contiguous for ``matmul.dot_tiles`` when H >= 128, packed
   strips for the rank-1 ``matmul.tiles`` below), then one fused kernel for all the gate arithmetic
   of the step (nonlinearities, cell update, and in the backward every gate's local derivative),
-  parallel over the batch rows. So a step is two kernel calls instead of dozens of ops.
+  parallel over the batch rows from ``CELL_MIN_UNITS`` = 2^12 hidden units (B*H, measured),
+  serial below. So a step is two kernel calls instead of dozens of ops.
 * The products run on ``products`` (default ``matmul.NUMBA``, the Numba kernels;
   ``ops/recurrent.py`` passes the backend that ``ops/linalg.py`` chose).
 * Deterministic: every output element is computed by one thread in a fixed order.
@@ -29,8 +30,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from . import threads
 from .activations import sigmoid
 from .matmul import NUMBA
+
+# Hidden units of a step (B*H) below which a cell kernel runs on one thread: two threads
+# first gained 1.9x at 2^12 units of the LSTM cell (180 us on one thread;
+# benchmarks/bench_thresholds.py). LSTM-s (batch 100, H 100) steps serial.
+CELL_MIN_UNITS = 1 << 12
 
 
 # ------------------------------------------------------------------------------- LSTM
@@ -40,6 +47,7 @@ def lstm_cell_forward(pre, c_prev, gates, c_out, h_out):
     c_out = f * c_prev + i * g, h_out = o * tanh(c_out). Parallel over batch rows."""
     b, h4 = pre.shape
     hid = h4 // 4
+    previous = threads.serial_below(b * hid, CELL_MIN_UNITS)
     for r in prange(b):
         for j in range(hid):
             i = sigmoid(pre[r, j])
@@ -53,6 +61,7 @@ def lstm_cell_forward(pre, c_prev, gates, c_out, h_out):
             gates[r, 3 * hid + j] = o
             c_out[r, j] = c
             h_out[r, j] = o * np.tanh(c)
+    threads.restore(previous)
 
 
 @njit(cache=True, parallel=True)
@@ -61,6 +70,7 @@ def lstm_cell_backward(dh, dc_next, gates, c, c_prev, dpre, dc_prev):
     dL/dpre (B, 4H) and dL/dc_{t-1}. Parallel over batch rows."""
     b, h4 = gates.shape
     hid = h4 // 4
+    previous = threads.serial_below(b * hid, CELL_MIN_UNITS)
     for r in prange(b):
         for j in range(hid):
             i = gates[r, j]
@@ -75,6 +85,7 @@ def lstm_cell_backward(dh, dc_next, gates, c, c_prev, dpre, dc_prev):
             dpre[r, 2 * hid + j] = dc * i * (1.0 - g * g)
             dpre[r, 3 * hid + j] = d_h * tc * o * (1.0 - o)
             dc_prev[r, j] = dc * f
+    threads.restore(previous)
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, products=NUMBA):
@@ -132,6 +143,7 @@ def gru_cell_forward(xw, hw, h_prev, gates, h_out):
     gates (B, 3H) = [r, z, n] activated, h_out = (1 - z) * n + z * h_prev."""
     b, h3 = xw.shape
     hid = h3 // 3
+    previous = threads.serial_below(b * hid, CELL_MIN_UNITS)
     for row in prange(b):
         for j in range(hid):
             r = sigmoid(xw[row, j] + hw[row, j])
@@ -141,6 +153,7 @@ def gru_cell_forward(xw, hw, h_prev, gates, h_out):
             gates[row, hid + j] = z
             gates[row, 2 * hid + j] = n
             h_out[row, j] = (1.0 - z) * n + z * h_prev[row, j]
+    threads.restore(previous)
 
 
 @njit(cache=True, parallel=True)
@@ -149,6 +162,7 @@ def gru_cell_backward(dh, gates, hw, h_prev, dxw, dhw, dh_direct):
     dL/dh_{t-1} that flows through z * h (the rest flows through dhw @ W_hh)."""
     b, h3 = gates.shape
     hid = h3 // 3
+    previous = threads.serial_below(b * hid, CELL_MIN_UNITS)
     for row in prange(b):
         for j in range(hid):
             r = gates[row, j]
@@ -165,6 +179,7 @@ def gru_cell_backward(dh, gates, hw, h_prev, dxw, dhw, dh_direct):
             dhw[row, hid + j] = dz
             dhw[row, 2 * hid + j] = dn * r
             dh_direct[row, j] = d * z
+    threads.restore(previous)
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, products=NUMBA):
