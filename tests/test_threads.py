@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 
-from minisnip.kernels import batchnorm, conv, matmul, pool, recurrent, threads
+from minisnip.kernels import batchnorm, conv, matmul, pool, recurrent, sparse, threads
 
 from .kernel_cases import CASES, kernels
 
@@ -79,15 +79,28 @@ LARGE = {
                                    lambda r: _cell_args(r, 3, 512, 128, False)),
     "recurrent.gru_cell_backward": (recurrent.CELL_MIN_UNITS,
                                     lambda r: _cell_args(r, 3, 512, 128, True)),
+    "sparse.gather": (sparse.SPARSE_MIN_WORK, lambda r: (
+        _f32(r, 1024, 1024), *_pattern(r, (1024, 1024), 0.5)[:2])),
+    "sparse.forward_t": (sparse.SPARSE_MIN_WORK, lambda r: (
+        _f32(r, 512, 128), _f32(r, 512 * 256), *_pattern(r, (512, 512), 0.5)[:2])),
+    "sparse.input_grad_t": (sparse.SPARSE_MIN_WORK, lambda r: (
+        _f32(r, 512, 128), _f32(r, 512 * 256), *_pattern(r, (512, 512), 0.5)[2:])),
+    "sparse.weight_grad": (sparse.SPARSE_MIN_WORK, lambda r: (
+        _f32(r, 512, 128), _f32(r, 512, 128), *_pattern(r, (512, 512), 0.5)[:2], 512, 512)),
 }
 
 
+def _pattern(rng, shape, density):
+    """The pattern of a mask with exactly density * size kept entries (values fit it)."""
+    flat = np.zeros(shape[0] * shape[1], bool)
+    flat[rng.permutation(flat.size)[:int(density * flat.size)]] = True
+    return sparse.pattern_from_mask(flat.reshape(shape))
+
+
 def _parallel_kernels():
-    """Every kernel compiled with parallel=True, except the sparse and optimizer kernels
-    (being rewritten elsewhere, not gated yet)."""
+    """Every kernel compiled with parallel=True."""
     return sorted(name for name, k in KERNELS.items()
-                  if getattr(k, "targetoptions", {}).get("parallel")
-                  and name.split(".")[0] not in ("sparse", "optim"))
+                  if getattr(k, "targetoptions", {}).get("parallel"))
 
 
 def test_every_gated_parallel_kernel_has_a_large_call():

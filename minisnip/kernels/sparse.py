@@ -9,12 +9,20 @@ Performance contract: O(B * nnz) for each of forward, input gradient and weight 
 against O(B * in * out) dense. Activations are used transposed, (features, B), so that every
 inner loop runs over the batch contiguously (SIMD). Parallel over output rows (forward),
 input columns (input gradient: each column written by one thread, no race) and kept
-connections (weight gradient); deterministic.
+connections (weight gradient); deterministic. Serial below ``SPARSE_MIN_WORK`` multiply-adds
+(B * nnz; ``gather``: nnz copies), ``threads.py``: a 99%-sparse layer's whole product is
+smaller than one thread wake-up on a busy machine. The threshold is set by analogy with the
+dense products' measured one (``matmul.MATMUL_MIN_FLOPS``, 2^20 multiply-adds): a sparse
+multiply-add (an index, a scattered read) costs a few dense ones, so a quarter of it.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from . import threads
+
+SPARSE_MIN_WORK = 1 << 18  # multiply-adds B * nnz (gather: nnz) below which the loop is serial
 
 # The density at or below which a layer's sparse step (forward, both gradients, the update of
 # the kept weights) beats its dense c * w step: measured by benchmarks/bench_breakeven.py
@@ -38,9 +46,11 @@ def pattern_from_mask(mask: np.ndarray) -> tuple:
 @njit(cache=True, parallel=True)
 def gather(weight, row_ptr, row_cols):
     values = np.empty(row_cols.size, dtype=weight.dtype)
+    previous = threads.serial_below(row_cols.size, SPARSE_MIN_WORK)
     for o in prange(row_ptr.size - 1):
         for p in range(row_ptr[o], row_ptr[o + 1]):
             values[p] = weight[o, row_cols[p]]
+    threads.restore(previous)
     return values
 
 
@@ -50,12 +60,14 @@ def forward_t(x_t, values, row_ptr, row_cols):
     out_features = row_ptr.size - 1
     batch = x_t.shape[1]
     y_t = np.zeros((out_features, batch), dtype=x_t.dtype)
+    previous = threads.serial_below(batch * values.size, SPARSE_MIN_WORK)
     for o in prange(out_features):
         for p in range(row_ptr[o], row_ptr[o + 1]):
             v = values[p]
             i = row_cols[p]
             for b in range(batch):
                 y_t[o, b] += v * x_t[i, b]
+    threads.restore(previous)
     return y_t
 
 
@@ -65,12 +77,14 @@ def input_grad_t(g_t, values, col_ptr, col_rows, col_pos):
     in_features = col_ptr.size - 1
     batch = g_t.shape[1]
     dx_t = np.zeros((in_features, batch), dtype=g_t.dtype)
+    previous = threads.serial_below(batch * values.size, SPARSE_MIN_WORK)
     for i in prange(in_features):
         for q in range(col_ptr[i], col_ptr[i + 1]):
             v = values[col_pos[q]]
             o = col_rows[q]
             for b in range(batch):
                 dx_t[i, b] += v * g_t[o, b]
+    threads.restore(previous)
     return dx_t
 
 
@@ -80,6 +94,7 @@ def weight_grad(g_t, x_t, row_ptr, row_cols, out_features, in_features):
     dw = np.zeros((out_features, in_features), dtype=g_t.dtype)
     batch = g_t.shape[1]
     zero = g_t.dtype.type(0)
+    previous = threads.serial_below(batch * row_cols.size, SPARSE_MIN_WORK)
     for o in prange(out_features):
         for p in range(row_ptr[o], row_ptr[o + 1]):
             i = row_cols[p]
@@ -87,4 +102,5 @@ def weight_grad(g_t, x_t, row_ptr, row_cols, out_features, in_features):
             for b in range(batch):
                 s += g_t[o, b] * x_t[i, b]
             dw[o, i] = s
+    threads.restore(previous)
     return dw
