@@ -461,7 +461,20 @@ def sparse_input_grad(rng):
 @case("sparse.weight_grad")
 def sparse_weight_grad(rng):
     row_ptr, row_cols, *_ = ref.pattern_from_mask(_mask(rng))
-    return _normal(rng, (6, 5)), _normal(rng, (7, 5)), row_ptr, row_cols, 6, 7
+    return _normal(rng, (6, 5)), _normal(rng, (7, 5)), row_ptr, row_cols, row_cols, 6, 7
+
+
+@case("sparse.weight_grad")
+def sparse_weight_grad_from_the_used_columns(rng):
+    row_ptr, row_cols, *_ = ref.pattern_from_mask(_mask(rng))
+    used, x_rows = ref.compact_columns(row_cols, 7)
+    return (_normal(rng, (6, 5), np.float32), _normal(rng, (used.size, 5), np.float32),
+            row_ptr, row_cols, x_rows, 6, 7)
+
+
+for _density in (0.0, 0.1, 1.0):
+    case("sparse.compact_columns", f"density={_density}")(
+        lambda rng, d=_density: (ref.pattern_from_mask(_mask(rng, d, (5, 9)))[1], 9))
 
 
 # ------------------------------------------------------------------------------- the runner

@@ -176,3 +176,34 @@ def test_the_kernels_are_not_in_a_records_key_and_an_old_record_ran_dense():
     old = dataclasses.asdict(RunConfig(sparsity=0.9))
     del old["sparse_kernels"]
     assert records.config_from_dict(old).sparse_kernels == "off"
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_a_layer_reading_few_inputs_transposes_only_those(layout, monkeypatch):
+    """Compact columns (kernels.sparse.compact_columns): x^T holds only the columns some
+    connection reads; the result and all three gradients equal the dense path's."""
+    rng = np.random.default_rng(5)
+    dense, sparse = nn.Linear(40, 6, dtype=np.float64), nn.Linear(40, 6, dtype=np.float64)
+    keep = np.zeros((6, 40), bool)
+    keep[[0, 0, 3, 5], [7, 31, 7, 12]] = True
+    for layer in (dense, sparse):
+        layer.weight.data[...] = rng.standard_normal((6, 40)) if layer is dense else \
+            dense.weight.data
+        layer.bias.data[...] = 0.5
+        masks.apply(layer, [keep])
+    sparse.use_sparse_kernels(True)
+    assert sparse._sparse[1] is not None and list(sparse._sparse[1][0]) == [7, 12, 31]
+    seen = []
+    monkeypatch.setattr(sparse_kernels, "forward_t", lambda x_t, *a, f=sparse_kernels.forward_t:
+                        seen.append(x_t.shape) or f(x_t, *a))
+    x = np.asfortranarray(rng.standard_normal((9, 40))) if layout == "F" else \
+        rng.standard_normal((9, 40))
+    results = []
+    for layer in (dense, sparse):
+        xt = Tensor(x.copy(order="K"), requires_grad=True)
+        y = layer(xt)
+        (y * Tensor(np.arange(54.0).reshape(9, 6))).sum().backward()
+        results.append((y.data, xt.grad, layer.weight.grad, layer.bias.grad))
+    assert seen == [(3, 9) if layout == "C" else (40, 9)]  # a column-major x is free as it is
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -85,9 +85,13 @@ LARGE = {
         _f32(r, 512, 128), _f32(r, 512 * 256), *_pattern(r, (512, 512), 0.5)[:2])),
     "sparse.input_grad_t": (sparse.SPARSE_MIN_WORK, lambda r: (
         _f32(r, 512, 128), _f32(r, 512 * 256), *_pattern(r, (512, 512), 0.5)[2:])),
-    "sparse.weight_grad": (sparse.SPARSE_MIN_WORK, lambda r: (
-        _f32(r, 512, 128), _f32(r, 512, 128), *_pattern(r, (512, 512), 0.5)[:2], 512, 512)),
+    "sparse.weight_grad": (sparse.SPARSE_MIN_WORK, lambda r: _weight_grad_args(r)),
 }
+
+
+def _weight_grad_args(rng):
+    row_ptr, row_cols, *_ = _pattern(rng, (512, 512), 0.5)
+    return _f32(rng, 512, 128), _f32(rng, 512, 128), row_ptr, row_cols, row_cols, 512, 512
 
 
 def _pattern(rng, shape, density):

@@ -524,8 +524,18 @@ def input_grad_t(g_t, values, col_ptr, col_rows, col_pos):
     return (dense.T @ _f64(g_t)).astype(g_t.dtype)
 
 
-def weight_grad(g_t, x_t, row_ptr, row_cols, out_features, in_features):
-    """The dense weight gradient g^T x, kept only at the pattern (0 elsewhere)."""
+def weight_grad(g_t, x_t, row_ptr, row_cols, x_rows, out_features, in_features):
+    """The dense weight gradient g^T x, kept only at the pattern (0 elsewhere), with x^T's
+    rows placed back at their columns first."""
+    x_full = np.zeros((in_features, x_t.shape[1]))
+    x_full[row_cols] = _f64(x_t)[x_rows]
     kept = np.zeros((out_features, in_features), dtype=bool)
     kept[_rows_of(row_ptr), row_cols] = True
-    return np.where(kept, _f64(g_t) @ _f64(x_t).T, 0).astype(g_t.dtype)
+    return np.where(kept, _f64(g_t) @ x_full.T, 0).astype(g_t.dtype)
+
+
+def compact_columns(row_cols, in_features):
+    """The used columns by a set, and each connection's column looked up in their list."""
+    used = np.array(sorted(set(int(i) for i in row_cols)), dtype=np.int64)
+    where = {int(c): k for k, c in enumerate(used)}
+    return used, np.array([where[int(i)] for i in row_cols], dtype=np.int64)

@@ -43,6 +43,17 @@ def pattern_from_mask(mask: np.ndarray) -> tuple:
             order.astype(np.int64))
 
 
+def compact_columns(row_cols: np.ndarray, in_features: int) -> tuple:
+    """(used, x_rows): the input columns that have at least one kept connection, ascending,
+    and for each kept connection (CSR order) the position of its column in ``used``. A layer
+    that reads few of its inputs (the first layer of LeNet-300-100 at 99% keeps 2 connections
+    of 235,200) then transposes only those columns of x into the kernels' layout."""
+    used = np.flatnonzero(np.bincount(row_cols, minlength=in_features))
+    position = np.zeros(in_features, np.int64)
+    position[used] = np.arange(used.size)
+    return used, position[row_cols]
+
+
 @njit(cache=True, parallel=True)
 def gather(weight, row_ptr, row_cols):
     values = np.empty(row_cols.size, dtype=weight.dtype)
@@ -89,18 +100,20 @@ def input_grad_t(g_t, values, col_ptr, col_rows, col_pos):
 
 
 @njit(cache=True, parallel=True, fastmath={"contract", "reassoc"})
-def weight_grad(g_t, x_t, row_ptr, row_cols, out_features, in_features):
-    """dW (out, in), nonzero only at kept connections: dW[o, i] = sum_b g[b, o] x[b, i]."""
+def weight_grad(g_t, x_t, row_ptr, row_cols, x_rows, out_features, in_features):
+    """dW (out, in), nonzero only at kept connections: dW[o, i] = sum_b g[b, o] x[b, i], with
+    x^T's row of connection p at ``x_rows[p]`` (``row_cols`` itself, or its position among the
+    used columns when x^T holds only those: ``compact_columns``)."""
     dw = np.zeros((out_features, in_features), dtype=g_t.dtype)
     batch = g_t.shape[1]
     zero = g_t.dtype.type(0)
     previous = threads.serial_below(batch * row_cols.size, SPARSE_MIN_WORK)
     for o in prange(out_features):
         for p in range(row_ptr[o], row_ptr[o + 1]):
-            i = row_cols[p]
+            r = x_rows[p]
             s = zero
             for b in range(batch):
-                s += g_t[o, b] * x_t[i, b]
-            dw[o, i] = s
+                s += g_t[o, b] * x_t[r, b]
+            dw[o, row_cols[p]] = s
     threads.restore(previous)
     return dw

@@ -27,7 +27,7 @@ class Linear(Module):
         self.weight = Parameter(np.zeros((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
         self.register_mask("weight")
-        self._sparse = None  # (pattern, the mask version it was built from)
+        self._sparse = None  # (pattern, compact columns or None, the mask version it came from)
 
     @property
     def c(self) -> Tensor:
@@ -43,10 +43,14 @@ class Linear(Module):
         While on, the mask is read-only: a direct write (``c.data[...] = ...``) fails, and a
         write through ``minisnip.masks.write`` (as ``prune`` makes) advances the mask's
         version, so the pattern is rebuilt at the next forward (an O(1) check per call)."""
-        from ..kernels.sparse import pattern_from_mask
+        from ..kernels.sparse import compact_columns, pattern_from_mask
         self.c.data.flags.writeable = not on
-        self._sparse = ((pattern_from_mask(self.c.data != 0), getattr(self.c, "version", 0))
-                        if on else None)
+        self._sparse = None
+        if on:
+            pattern = pattern_from_mask(self.c.data != 0)
+            used, x_rows = compact_columns(pattern[1], self.in_features)
+            columns = (used, x_rows) if used.size <= self.in_features // 2 else None
+            self._sparse = (pattern, columns, getattr(self.c, "version", 0))
         return self
 
     def sparse_kernel_pays(self) -> bool:
@@ -63,9 +67,10 @@ class Linear(Module):
                              f"{shape[-1] if shape else 0} features (shape {shape}), expected "
                              f"{self.in_features}")
         if self._sparse is not None and not self.c.requires_grad:
-            if self._sparse[1] != getattr(self.c, "version", 0):
+            if self._sparse[2] != getattr(self.c, "version", 0):
                 self.use_sparse_kernel()  # the mask was rewritten (pruned again)
-            return F.sparse_linear(x, self.weight, self.masked("bias"), self._sparse[0])
+            pattern, columns, _ = self._sparse
+            return F.sparse_linear(x, self.weight, self.masked("bias"), pattern, columns)
         return F.linear(x, self.c * self.weight, self.masked("bias"))
 
     def extra_repr(self) -> str:

@@ -17,20 +17,26 @@ class SparseLinear(Function):
     without a copy."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, pattern):
+    def forward(ctx, x, weight, bias, pattern, columns=None):
         row_ptr, row_cols = pattern[0], pattern[1]
-        x_t = _batch_inner(x.reshape(-1, x.shape[-1]))
+        x2 = x.reshape(-1, x.shape[-1])
+        if columns is not None and not x2.T.flags.c_contiguous:
+            used, x_rows = columns       # transpose only the columns a connection reads
+            x_t = x2.T[used]
+        else:
+            x_rows = row_cols            # free for a column-major x, else one copy of x
+            x_t = _batch_inner(x2)
         values = kernel.gather(weight, row_ptr, row_cols)
-        out = kernel.forward_t(x_t, values, row_ptr, row_cols).T  # a view, batch-inner
+        out = kernel.forward_t(x_t, values, row_ptr, x_rows).T  # a view, batch-inner
         if bias is not None:
             out += bias
-        ctx.save_for_backward(x_t, values)
+        ctx.save_for_backward(x_t, values, x_rows)
         ctx.pattern, ctx.x_shape, ctx.w_shape = pattern, x.shape, weight.shape
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, grad):
-        x_t, values = ctx.saved
+        x_t, values, x_rows = ctx.saved
         row_ptr, row_cols, col_ptr, col_rows, col_pos = ctx.pattern
         g_t = _batch_inner(grad.reshape(-1, grad.shape[-1]))
         needs = ctx.needs_input_grad
@@ -39,7 +45,7 @@ class SparseLinear(Function):
             gx = kernel.input_grad_t(g_t, values, col_ptr, col_rows, col_pos).T.reshape(
                 ctx.x_shape)
         if needs[1]:
-            gw = kernel.weight_grad(g_t, x_t, row_ptr, row_cols, *ctx.w_shape)
+            gw = kernel.weight_grad(g_t, x_t, row_ptr, row_cols, x_rows, *ctx.w_shape)
         if needs[2]:
             gb = g_t.sum(axis=1)
         return gx, gw, gb, None
@@ -54,8 +60,10 @@ def _batch_inner(a2: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------ the functions: checks, then apply
-def sparse_linear(x, weight, bias, pattern):
-    """``x (c * W)^T + b`` with c given by ``pattern`` (``kernels.sparse.pattern_from_mask``)."""
+def sparse_linear(x, weight, bias, pattern, columns=None):
+    """``x (c * W)^T + b`` with c given by ``pattern`` (``kernels.sparse.pattern_from_mask``);
+    ``columns``, optional, ``kernels.sparse.compact_columns`` of the pattern: x is then
+    transposed only at the columns some connection reads."""
     sx = checks.tensor_argument(x, "sparse_linear", "input").shape
     sw = checks.tensor_argument(weight, "sparse_linear", "weight").shape
     if bias is not None:
@@ -70,4 +78,7 @@ def sparse_linear(x, weight, bias, pattern):
     if len(pattern) != 5 or len(pattern[0]) != sw[0] + 1 or len(pattern[2]) != sw[1] + 1:
         raise ValueError(f"sparse_linear: the pattern does not describe a {sw} weight (make it "
                          f"with kernels.sparse.pattern_from_mask(mask))")
-    return SparseLinear.apply(x, weight, bias, pattern)
+    if columns is not None and (len(columns) != 2 or len(columns[1]) != len(pattern[1])):
+        raise ValueError("sparse_linear: columns do not belong to the pattern (make them with "
+                         "kernels.sparse.compact_columns(pattern[1], in_features))")
+    return SparseLinear.apply(x, weight, bias, pattern, columns=columns)
