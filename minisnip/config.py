@@ -14,8 +14,11 @@ Every environment variable minisnip reads is listed in DESIGN.md, "Environment v
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import time
+from typing import Optional
 
 BACKENDS = ("numba", "blas")
 _matmul_backend = None  # None until set, or until MINISNIP_MATMUL is read at the first product
@@ -93,3 +96,107 @@ def tune_process() -> dict:
         numba.set_num_threads(1)
     return dict(freed_memory_kept=kept, matmul_backend=backend,
                 numba_threads=numba.get_num_threads())
+
+
+# ----------------------------------------------------------------- threads that pay under load
+MIN_WINDOW = 0.25  # seconds: /proc/stat counts in ticks of 10 ms, a shorter window says little
+
+
+class LoadWatch:
+    """The CPU that *other* processes use on this machine, in cores, since ``start()``: the
+    machine's busy time (``/proc/stat``) minus this process's own CPU time (all its threads),
+    over the wall time. ``others()`` is None where ``/proc/stat`` cannot be read (not Linux)
+    or when less than ``MIN_WINDOW`` has passed.
+    """
+
+    def __init__(self):
+        self.start()
+
+    def start(self) -> None:
+        self._machine, self._own, self._wall = machine_busy_seconds(), _own_cpu_seconds(), \
+            time.monotonic()
+
+    def others(self) -> Optional[float]:
+        machine, own, wall = machine_busy_seconds(), _own_cpu_seconds(), time.monotonic()
+        if machine is None or self._machine is None or wall - self._wall < MIN_WINDOW:
+            return None
+        return max(0.0, ((machine - self._machine) - (own - self._own)) / (wall - self._wall))
+
+
+def machine_busy_seconds() -> Optional[float]:
+    """Seconds of CPU the whole machine has been busy since boot (all cores; the first line of
+    ``/proc/stat`` less idle and iowait), or None where it cannot be read."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def threads_for_load(others: Optional[float], configured: int,
+                     cores: Optional[int] = None) -> int:
+    """Numba threads worth having while other processes use ``others`` cores: the cores they
+    leave free, rounded, between 1 and ``configured``. A thread on a core another process
+    holds stalls every parallel region it takes part in (the region waits for its share),
+    which costs more than the thread brings (DESIGN principle 13). ``others`` None: unknown,
+    ``configured``."""
+    if others is None:
+        return configured
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(configured, int(cores - others + 0.5)))
+
+
+_adapted = None  # the thread count adapt_threads set last
+
+
+def adapts_threads() -> bool:
+    """Whether ``adapt_threads`` may change Numba's thread count: not when you chose it
+    (``NUMBA_NUM_THREADS``, or ``numba.set_num_threads`` to a count this module did not set),
+    nor with ``MINISNIP_ADAPT_THREADS=0``, nor under the BLAS backend (which runs Numba on one
+    thread, ``tune_process``)."""
+    import numba
+    ours = _adapted if _adapted is not None else numba.config.NUMBA_NUM_THREADS
+    return (os.environ.get("MINISNIP_ADAPT_THREADS", "1") != "0"
+            and "NUMBA_NUM_THREADS" not in os.environ
+            and get_matmul_backend() == "numba"
+            and numba.get_num_threads() == ours)
+
+
+def adapt_threads(watch: LoadWatch) -> int:
+    """Set Numba's thread count for what other processes used since ``watch.start()``
+    (``threads_for_load``), restart the watch, and return the count now in force; while the
+    window is too short to tell (``LoadWatch.others`` is None) nothing changes and the window
+    keeps growing. The training
+    loop calls this before the first epoch and after each one; results do not depend on the
+    thread count (every kernel computes each output on one thread in a fixed order)."""
+    import numba
+    global _adapted
+    others = watch.others()
+    if others is None:  # too short a window to tell (or no /proc/stat): keep the count, and
+        return numba.get_num_threads()  # the window, which grows until it can tell
+    if adapts_threads():
+        _adapted = threads_for_load(others, numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(_adapted)
+    watch.start()
+    return numba.get_num_threads()
+
+
+@contextlib.contextmanager
+def restore_threads():
+    """Numba's thread count (and what ``adapt_threads`` last set) as it was on entry, again
+    on exit: a training run adapts the count to the load and leaves the process as it found
+    it."""
+    import numba
+    global _adapted
+    before, adapted = numba.get_num_threads(), _adapted
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+        _adapted = adapted

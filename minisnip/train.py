@@ -23,6 +23,7 @@ import numpy as np
 from . import functional as F
 from . import streams
 from .autograd import no_grad
+from .config import LoadWatch, adapt_threads, restore_threads
 from .files import json_default, writable_target
 from .tensor import Tensor
 
@@ -449,6 +450,7 @@ def run(config: RunConfig, return_model: bool = False):
     from . import checkpoint as ckpt
     from .data import augment_batch
     started = time.perf_counter()
+    watch = LoadWatch()  # other processes' CPU use, for the thread count of the first epoch
     validate(config)
     resume = resume_plan(config.resolved())
     process = process_settings()
@@ -489,6 +491,25 @@ def run(config: RunConfig, return_model: bool = False):
     _log(config, f"{config.model} on {config.dataset}: {n_train} train / {len(data.x_val)} val / "
                  f"{len(data.x_test)} test images, {record['parameters']:,} parameters, "
                  f"{config.optimizer} lr {config.lr}, batch {config.batch_size}")
+    with restore_threads():
+        history = _train_epochs(config, model, optimizer, scheduler, data, labels, augment,
+                                start_epoch, history, record, watch)
+        test_loss, test_err = evaluate(model, data.x_test, data.y_test)
+        val_loss, val_err = (evaluate(model, data.x_val, data.y_val) if len(data.x_val)
+                             else (float("nan"), float("nan")))
+    record.update(test_error=test_err, test_loss=test_loss, val_error=val_err, val_loss=val_loss,
+                  history=history, seconds=time.perf_counter() - started)
+    _log(config, f"test error {test_err:.2f}%  val error {val_err:.2f}%  "
+                 f"({record['seconds']:.1f}s)")
+    return (record, model) if return_model else record
+
+
+def _train_epochs(config, model, optimizer, scheduler, data, labels, augment, start_epoch,
+                  history, record, watch):
+    """The epochs of ``run``, each with the thread count that pays under the machine's load
+    (``config.adapt_threads``, recorded per epoch)."""
+    from . import checkpoint as ckpt
+    threads = adapt_threads(watch)
     for epoch in range(start_epoch, config.epochs):
         t0 = time.perf_counter()
         lr = optimizer.lr
@@ -500,7 +521,8 @@ def run(config: RunConfig, return_model: bool = False):
         val_loss, val_err = evaluate(model, data.x_val, data.y_val) if len(data.x_val) else (float("nan"),) * 2
         history.append(dict(epoch=epoch + 1, lr=lr, loss=loss, train_error=train_err,
                             val_loss=val_loss, val_error=val_err, seconds=seconds,
-                            images_per_second=seen / seconds))
+                            images_per_second=seen / seconds, threads=threads))
+        threads = adapt_threads(watch)  # fewer threads while other processes hold cores
         _log(config, f"epoch {epoch + 1:3d}/{config.epochs}  loss {loss:.4f}  train-error "
                      f"{train_err:5.2f}%  val-error {val_err:5.2f}%  lr {lr:<9.4g} "
                      f"{seconds:6.1f}s  {seen / seconds:7.0f} img/s")
@@ -508,15 +530,7 @@ def run(config: RunConfig, return_model: bool = False):
             ckpt.save(config.checkpoint, model, optimizer, scheduler, epoch=epoch + 1,
                       extra=dict(history=history, pruning=record.get("pruning"),
                                  config=dataclasses.asdict(config)))
-
-    test_loss, test_err = evaluate(model, data.x_test, data.y_test)
-    val_loss, val_err = (evaluate(model, data.x_val, data.y_val) if len(data.x_val)
-                         else (float("nan"), float("nan")))
-    record.update(test_error=test_err, test_loss=test_loss, val_error=val_err, val_loss=val_loss,
-                  history=history, seconds=time.perf_counter() - started)
-    _log(config, f"test error {test_err:.2f}%  val error {val_err:.2f}%  "
-                 f"({record['seconds']:.1f}s)")
-    return (record, model) if return_model else record
+    return history
 
 
 if __name__ == "__main__":  # pragma: no cover

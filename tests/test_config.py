@@ -148,3 +148,85 @@ def test_tuned_process_reuses_freed_memory_step_after_step(setting):
         assert kept == "True" and float(faults) < 50
     else:
         assert kept == "False" and float(faults) > 500
+
+
+# ------------------------------------------------------------- threads that pay under load
+@pytest.mark.parametrize("others, configured, cores, want", [
+    (0.0, 2, 2, 2), (0.3, 2, 2, 2), (0.6, 2, 2, 1), (1.0, 2, 2, 1), (1.9, 2, 2, 1),
+    (5.0, 2, 2, 1), (0.4, 4, 4, 4), (1.2, 4, 4, 3), (2.6, 4, 4, 1), (0.0, 1, 8, 1),
+    (None, 3, 8, 3)])
+def test_threads_for_load_leaves_the_cores_others_hold(others, configured, cores, want):
+    from minisnip.config import threads_for_load
+    assert threads_for_load(others, configured, cores) == want
+
+
+def test_the_load_watch_subtracts_this_process_and_needs_a_long_enough_window(monkeypatch):
+    from minisnip import config
+    clock = {"machine": 100.0, "own": 10.0, "wall": 1000.0}
+    monkeypatch.setattr(config, "machine_busy_seconds", lambda: clock["machine"])
+    monkeypatch.setattr(config, "_own_cpu_seconds", lambda: clock["own"])
+    monkeypatch.setattr(config.time, "monotonic", lambda: clock["wall"])
+    watch = config.LoadWatch()
+    clock.update(machine=100.1, own=10.05, wall=1000.1)
+    assert watch.others() is None                      # 0.1 s: too short to tell
+    clock.update(machine=101.5, own=10.5, wall=1001.0)  # 1.5 s busy, 0.5 of it ours, in 1 s
+    assert watch.others() == pytest.approx(1.0)
+    monkeypatch.setattr(config, "machine_busy_seconds", lambda: None)
+    assert watch.others() is None                      # no /proc/stat
+
+
+def test_the_load_watch_reads_this_machine():
+    import time
+    from minisnip.config import LoadWatch
+    watch = LoadWatch()
+    end = time.monotonic() + 0.4
+    while time.monotonic() < end:   # our own CPU: not counted as others'
+        pass
+    others = watch.others()
+    assert others is not None and 0.0 <= others <= os.cpu_count()
+
+
+def _adapt_under(monkeypatch, others):
+    from minisnip import config
+    monkeypatch.setattr(config.LoadWatch, "others", lambda self: others)
+    return config.adapt_threads(config.LoadWatch())
+
+
+def test_adapt_threads_follows_the_load_but_never_a_users_choice(monkeypatch):
+    import numba
+    from minisnip import config
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MINISNIP_ADAPT_THREADS", raising=False)
+    full = numba.config.NUMBA_NUM_THREADS
+    if full < 2:
+        pytest.skip("one core: nothing to adapt")
+    with config.restore_threads():
+        assert _adapt_under(monkeypatch, float(full)) == 1
+        assert _adapt_under(monkeypatch, None) == 1       # unknown: unchanged
+        assert _adapt_under(monkeypatch, 0.0) == full
+        numba.set_num_threads(1)                          # the user's choice
+        assert _adapt_under(monkeypatch, 0.0) == 1
+    assert numba.get_num_threads() == full
+    with config.restore_threads():
+        monkeypatch.setenv("MINISNIP_ADAPT_THREADS", "0")
+        assert _adapt_under(monkeypatch, float(full)) == full
+        monkeypatch.delenv("MINISNIP_ADAPT_THREADS")
+        monkeypatch.setenv("NUMBA_NUM_THREADS", str(full))
+        assert _adapt_under(monkeypatch, float(full)) == full
+
+
+def test_a_run_on_a_busy_machine_trains_on_fewer_threads_records_them_and_restores(monkeypatch):
+    import numba
+    from minisnip import config, train
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    full = numba.config.NUMBA_NUM_THREADS
+    if full < 2:
+        pytest.skip("one core: nothing to adapt")
+    monkeypatch.setattr(config.LoadWatch, "others", lambda self: float(full))
+    busy = train.run(train.RunConfig(dataset="fashion-mini", epochs=2, max_train=200, quiet=True))
+    monkeypatch.setattr(config.LoadWatch, "others", lambda self: 0.0)
+    idle = train.run(train.RunConfig(dataset="fashion-mini", epochs=2, max_train=200, quiet=True))
+    assert [h["threads"] for h in busy["history"]] == [1, 1]
+    assert [h["threads"] for h in idle["history"]] == [full, full]
+    assert busy["test_error"] == idle["test_error"]   # the thread count changes no number
+    assert numba.get_num_threads() == full
