@@ -55,7 +55,7 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
         n, c, h, w = x.shape
-        oc, _, kh, kw = weight.shape
+        kh, kw = weight.shape[2:]
         oh = conv_kernel.output_size(h, kh, stride, padding)
         ow = conv_kernel.output_size(w, kw, stride, padding)
         ctx.tiles = batch_tiles(n, c * kh * kw * oh * ow * x.dtype.itemsize)
