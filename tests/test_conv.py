@@ -1,4 +1,6 @@
 """Convolution, pooling and BatchNorm kernels against their oracles; layers, models, SNIP."""
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -7,6 +9,7 @@ from minisnip import Tensor, functional as F, nn, optim
 from minisnip.kernels import batchnorm, conv, pool, reference
 from minisnip.models import available_models, build_model, model_info
 from minisnip.nn import init
+from minisnip.ops import conv as conv_op
 from minisnip.snip import connection_sensitivity, prune
 
 from .strategies import arrays
@@ -246,6 +249,102 @@ def test_conv_layer_errors_and_layout():
         F.conv2d(Tensor(np.ones((1, 1, 2, 2))), Tensor(np.ones((1, 1, 5, 5))))
     with pytest.raises(ValueError, match="larger than the input"):
         F.max_pool2d(Tensor(np.ones((1, 1, 2, 2))), 3)
+
+
+# ------------------------------------------------ the convolution over the batch in tiles
+@contextlib.contextmanager
+def cols_budget(budget):
+    """Run with im2col's tile budget (ops/conv.py COLS_BUDGET_BYTES) set to ``budget`` bytes."""
+    before = conv_op.COLS_BUDGET_BYTES
+    conv_op.COLS_BUDGET_BYTES = budget
+    try:
+        yield
+    finally:
+        conv_op.COLS_BUDGET_BYTES = before
+
+
+@given(n=st.integers(0, 300), per_image=st.integers(1, 10 ** 6),
+       budget=st.integers(1, 10 ** 8))
+def test_batch_tiles_cover_the_batch_in_order_within_the_budget(n, per_image, budget):
+    tiles = conv_op.batch_tiles(n, per_image, budget)
+    assert tiles[0][0] == 0 and tiles[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(tiles, tiles[1:]))           # consecutive
+    sizes = [stop - start for start, stop in tiles]
+    largest = max(1, budget // per_image)
+    assert all(s <= largest for s in sizes) and max(sizes) - min(sizes) <= 1    # balanced
+    assert len(tiles) == max(1, -(-n // largest))                         # as few as fit
+
+
+def _conv_step(x, w, b, stride, padding, needs, g):
+    """conv2d forward and backward on copies: (out, dx, dw, db, the node's saved arrays)."""
+    xt, wt = Tensor(x, requires_grad=needs[0]), Tensor(w, requires_grad=needs[1])
+    bt = Tensor(b, requires_grad=needs[2])
+    out = F.conv2d(xt, wt, bt, stride=stride, padding=padding)
+    saved = out._node.ctx.saved if out._node is not None else ()
+    if out.requires_grad:
+        out.backward(g)
+    return out.data, xt.grad, wt.grad, bt.grad, saved
+
+
+@given(data=st.data(), n=st.integers(2, 7), dtype=st.sampled_from([np.float32, np.float64]),
+       needs=st.sampled_from([(True, True, True), (True, False, False), (False, True, False)]))
+def test_conv_in_batch_tiles_equals_one_tile(data, n, dtype, needs):
+    """Tiny tiles (1 to n-1 images, balanced so that the batch need not divide into them)
+    give the output and the three gradients of one tile, for every stride and padding; the
+    weight gradient is the sum of the tiles' in tile order."""
+    c, oc = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4))
+    kh, kw = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    stride, padding = data.draw(st.integers(1, 3)), data.draw(st.integers(0, 2))
+    h = data.draw(st.integers(max(kh - 2 * padding, 1), 9))
+    wd = data.draw(st.integers(max(kw - 2 * padding, 1), 9))
+    x = data.draw(arrays((n, c, h, wd), dtype=dtype))
+    w, b = data.draw(arrays((oc, c, kh, kw), dtype=dtype)), data.draw(arrays((oc,), dtype=dtype))
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
+    g = data.draw(arrays((n, oc, oh, ow), dtype=dtype))
+    per_image = c * kh * kw * oh * ow * np.dtype(dtype).itemsize
+    images = data.draw(st.integers(1, n - 1))                      # the largest tile, in images
+    with cols_budget(images * per_image + data.draw(st.integers(0, per_image - 1))):
+        assert len(conv_op.batch_tiles(n, per_image)) == -(-n // images) > 1
+        tiled = _conv_step(x, w, b, stride, padding, needs, g)
+    with cols_budget(n * per_image):
+        assert len(conv_op.batch_tiles(n, per_image)) == 1
+        whole = _conv_step(x, w, b, stride, padding, needs, g)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for name, got, want in zip(("out", "dx", "dw", "db"), tiled[:4], whole[:4]):
+        assert (got is None) == (want is None), name
+        if got is not None:
+            assert got.dtype == want.dtype and got.shape == want.shape, name
+            np.testing.assert_allclose(got, want, err_msg=name, **tol)
+
+
+def test_tiled_conv_keeps_no_column_matrix_for_the_backward(rng):
+    """In tiles the forward saves x and W only (each tile's columns are recomputed in the
+    backward), so the graph holds no C*KH*KW-times-the-output matrix."""
+    x, w = rng.standard_normal((6, 4, 8, 8)), rng.standard_normal((5, 4, 3, 3))
+    with cols_budget(2 * 4 * 9 * 8 * 8 * 8):                               # 2 images per tile
+        *_, saved = _conv_step(x, w, np.zeros(5), 1, 1, (True, True, False),
+                               np.ones((6, 5, 8, 8)))
+    arrays_kept = [a for a in saved if isinstance(a, np.ndarray)]
+    assert sum(a.nbytes for a in arrays_kept) == x.nbytes + w.nbytes
+
+
+def test_tiled_conv_agrees_with_pytorch(rng):
+    """A batch of 7 in tiles of 2 and 3 images (float32, stride 2, padding 1) against
+    torch.nn.functional.conv2d: output and all three gradients."""
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((7, 3, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    g = rng.standard_normal((7, 4, 5, 5)).astype(np.float32)
+    with cols_budget(3 * 3 * 9 * 5 * 5 * 4):
+        out, dx, dw, db, _ = _conv_step(x, w, b, 2, 1, (True, True, True), g)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    yt = torch.nn.functional.conv2d(xt, wt, bt, stride=2, padding=1)
+    yt.backward(torch.tensor(g))
+    for name, got, want in (("out", out, yt), ("dx", dx, xt.grad), ("dw", dw, wt.grad),
+                            ("db", db, bt.grad)):
+        np.testing.assert_allclose(got, want.detach().numpy(), rtol=1e-4, atol=1e-4,
+                                   err_msg=name)
 
 
 class SmallConvNet(nn.Module):

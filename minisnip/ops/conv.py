@@ -12,26 +12,98 @@ from . import checks
 from .linalg import products
 
 
+#: The byte budget of one tile's column matrix (im2col's ``cols``, and ``dcols`` in the
+#: backward): the convolution runs over the batch in tiles of whole images whose columns fit
+#: in it. 32 MiB, measured on VGG-like at batch 128 (2 threads, a loaded 2-core Xeon with a
+#: 32 MB L3, benchmarks/bench_conv.py): step peak memory 0.72 / 0.77 / 0.81 GB above the model
+#: for 16 / 32 / 64 MiB (1.43 GB untiled); step time with 32 MiB at or below the untiled one,
+#: 16 MiB a few percent above, 4 MiB twice (every tile is a few more parallel regions, each a
+#: thread wake-up and, on a busy machine, a wait for the slower thread). A tile's columns also
+#: stay under glibc's 32 MB mmap threshold (``config.keep_freed_memory``): reused from the heap
+#: step after step instead of faulting fresh pages in. Module-level so that tests can force
+#: tiny tiles.
+COLS_BUDGET_BYTES = 32 * 2 ** 20
+
+
+def batch_tiles(n: int, bytes_per_image: int, budget: int | None = None) -> list:
+    """The batch ``range(n)`` as consecutive ``(start, stop)`` tiles of whole images whose
+    columns fit in ``budget`` bytes (default :data:`COLS_BUDGET_BYTES`; always at least one
+    image per tile). The tiles are balanced (sizes differ by at most one image), so that no
+    tile is a sliver that costs a thread wake-up for little work. They depend on the shapes
+    and the budget only, never on the thread count: the sums over tiles are deterministic."""
+    budget = COLS_BUDGET_BYTES if budget is None else budget
+    largest = max(1, budget // max(1, bytes_per_image))
+    count = max(1, -(-n // largest))
+    bounds = [n * t // count for t in range(count + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 class Conv2d(Function):
-    """``conv2d(x, w, b)``: kernels/conv.py conv2d_forward, conv2d_input_grad, conv2d_weight_grad."""
+    """``conv2d(x, w, b)``: kernels/conv.py conv2d_forward, conv2d_input_grad, conv2d_weight_grad,
+    im2col, over the batch in tiles (:func:`batch_tiles`).
+
+    The memory of im2col is bounded by tiling: a tile's column matrix (C*KH*KW rows, one
+    column per output position of its images) is at most :data:`COLS_BUDGET_BYTES` (or one
+    image's), never the whole batch's. The forward keeps no columns: it saves x, and the
+    backward recomputes each tile's columns for the weight gradient (one more im2col pass, a
+    fraction of the products' time). Per tile the backward computes dL/dx of its images
+    (``conv2d_input_grad``: col2im of W^T @ dout) and adds its dL/dW to the sum of the earlier
+    tiles, in tile order (the tiles depend on the shapes and the budget, never on the thread
+    count: the sum is as deterministic as the kernels). A batch that fits in one tile runs
+    exactly as untiled (its columns are then saved: they cost no more than the budget)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
-        out, cols = conv_kernel.conv2d_forward(x, weight, stride, padding, products())
+        n, c, h, w = x.shape
+        kh, kw = weight.shape[2:]
+        oh = conv_kernel.output_size(h, kh, stride, padding)
+        ow = conv_kernel.output_size(w, kw, stride, padding)
+        ctx.tiles = batch_tiles(n, c * kh * kw * oh * ow * x.dtype.itemsize)
+        ctx.input_shape, ctx.stride, ctx.padding = x.shape, stride, padding
+        if len(ctx.tiles) == 1:
+            out, cols = conv_kernel.conv2d_forward(x, weight, stride, padding, products())
+            ctx.save_for_backward(cols, x, weight)
+        else:
+            out = None
+            for start, stop in ctx.tiles:
+                part, _ = conv_kernel.conv2d_forward(x[start:stop], weight, stride, padding,
+                                                     products())
+                if out is None:
+                    out = np.empty((n,) + part.shape[1:], dtype=part.dtype)
+                out[start:stop] = part
+            ctx.save_for_backward(None, x, weight)
         if bias is not None:
             out += bias[None, :, None, None]
-        ctx.save_for_backward(cols, weight)
-        ctx.input_shape, ctx.stride, ctx.padding = x.shape, stride, padding
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        cols, weight = ctx.saved
+        cols, x, weight = ctx.saved
         needs = ctx.needs_input_grad
-        gx = conv_kernel.conv2d_input_grad(grad, weight, ctx.input_shape, ctx.stride,
-                                           ctx.padding, products()) if needs[0] else None
-        gw = conv_kernel.conv2d_weight_grad(grad, cols, weight.shape,
-                                            products()) if needs[1] else None
+        stride, padding = ctx.stride, ctx.padding
+        _, kh, kw = weight.shape[1:]
+        if cols is not None:  # one tile: as untiled
+            gx = conv_kernel.conv2d_input_grad(grad, weight, ctx.input_shape, stride, padding,
+                                               products()) if needs[0] else None
+            gw = conv_kernel.conv2d_weight_grad(grad, cols, weight.shape,
+                                                products()) if needs[1] else None
+        else:
+            gx = gw = None
+            for start, stop in ctx.tiles:
+                g = grad[start:stop]
+                if needs[0]:
+                    part = conv_kernel.conv2d_input_grad(g, weight, x[start:stop].shape, stride,
+                                                         padding, products())
+                    if gx is None:
+                        gx = np.empty(ctx.input_shape, dtype=part.dtype)
+                    gx[start:stop] = part
+                if needs[1]:
+                    tile_cols = conv_kernel.im2col(x[start:stop], kh, kw, stride, padding)
+                    part = conv_kernel.conv2d_weight_grad(g, tile_cols, weight.shape, products())
+                    if gw is None:
+                        gw = part
+                    else:
+                        gw += part
         gb = grad.sum(axis=(0, 2, 3)) if needs[2] else None
         return gx, gw, gb, None, None
 

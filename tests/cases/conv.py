@@ -3,6 +3,7 @@ import numpy as np
 
 from minisnip import functional as F
 from minisnip.ops import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
+from minisnip.ops import conv as conv_op
 
 from . import gradcheck_case
 
@@ -38,6 +39,20 @@ def conv_weight_gradient_over_a_large_batch_on_long_k(rng):
     output and k = 16,384, the chunked long-k kernel."""
     return (lambda x, w: F.conv2d(x, w)), [rng.standard_normal((1, 1, 128, 130)),
                                            rng.standard_normal((2, 1, 1, 3))]
+
+
+@gradcheck_case(Conv2d)
+def conv_in_batch_tiles(rng):
+    """A batch of 5 in tiles of 1, 2 and 2 images (ops/conv.py's budget set to one image's
+    columns plus a bit during the forward; the backward runs on the forward's tiles)."""
+    def conv(x, w, b):
+        before, conv_op.COLS_BUDGET_BYTES = conv_op.COLS_BUDGET_BYTES, 2 * 2 * 9 * 3 * 3 * 8
+        try:
+            return F.conv2d(x, w, b, stride=2, padding=1)
+        finally:
+            conv_op.COLS_BUDGET_BYTES = before
+    return conv, [rng.standard_normal((5, 2, 6, 5)), rng.standard_normal((3, 2, 3, 3)),
+                  rng.standard_normal(3)]
 
 
 @gradcheck_case(MaxPool2d)
