@@ -71,12 +71,8 @@ LARGE = {
         _f32(r, 64, 8, 32, 32), _f32(r, 8), _f32(r, 8), _f32(r, 8), r.random(8) + 0.5, 1e-5)),
     "batchnorm.batch_norm_train_backward": (batchnorm.NORM_MIN_ELEMENTS, lambda r: (
         _f32(r, 64, 8, 32, 32), _f32(r, 64, 8, 32, 32), _f32(r, 8), r.random(8) + 0.5)),
-    "recurrent.lstm_cell_forward": (recurrent.CELL_MIN_UNITS,
-                                    lambda r: _cell_args(r, 4, 512, 128, False)),
     "recurrent.lstm_cell_backward": (recurrent.CELL_MIN_UNITS,
                                      lambda r: _cell_args(r, 4, 512, 128, True)),
-    "recurrent.gru_cell_forward": (recurrent.CELL_MIN_UNITS,
-                                   lambda r: _cell_args(r, 3, 512, 128, False)),
     "recurrent.gru_cell_backward": (recurrent.CELL_MIN_UNITS,
                                     lambda r: _cell_args(r, 3, 512, 128, True)),
     "sparse.gather": (sparse.SPARSE_MIN_WORK, lambda r: (

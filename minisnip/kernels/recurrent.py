@@ -19,7 +19,9 @@ Performance contract
   strips for the rank-1 ``matmul.tiles`` below), then one fused kernel for all the gate arithmetic
   of the step (nonlinearities, cell update, and in the backward every gate's local derivative),
   parallel over the batch rows from ``CELL_MIN_UNITS`` = 2^12 hidden units (B*H, measured),
-  serial below. So a step is two kernel calls instead of dozens of ops.
+  serial below. The forward cells are NumPy ufuncs on whole blocks instead (SIMD exp and
+  tanh: 6x faster than a compiled loop calling scalar libm, see ``lstm_cell_forward``). So a
+  step is a product and one cell call instead of dozens of ops.
 * The products run on ``products`` (default ``matmul.NUMBA``, the Numba kernels;
   ``ops/recurrent.py`` passes the backend that ``ops/linalg.py`` chose).
 * Deterministic: every output element is computed by one thread in a fixed order.
@@ -31,7 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import threads
-from .activations import sigmoid
+from .activations import sigmoid, sigmoid_array
 from .matmul import NUMBA
 
 # Hidden units of a step (B*H) below which a cell kernel runs on one thread: two threads
@@ -41,27 +43,21 @@ CELL_MIN_UNITS = 1 << 12
 
 
 # ------------------------------------------------------------------------------- LSTM
-@njit(cache=True, parallel=True)
 def lstm_cell_forward(pre, c_prev, gates, c_out, h_out):
     """One step: pre (B, 4H) pre-activations -> gates (B, 4H) = [i, f, g, o] activated,
-    c_out = f * c_prev + i * g, h_out = o * tanh(c_out). Parallel over batch rows."""
-    b, h4 = pre.shape
-    hid = h4 // 4
-    previous = threads.serial_below(b * hid, CELL_MIN_UNITS)
-    for r in prange(b):
-        for j in range(hid):
-            i = sigmoid(pre[r, j])
-            f = sigmoid(pre[r, hid + j])
-            g = np.tanh(pre[r, 2 * hid + j])
-            o = sigmoid(pre[r, 3 * hid + j])
-            c = f * c_prev[r, j] + i * g
-            gates[r, j] = i
-            gates[r, hid + j] = f
-            gates[r, 2 * hid + j] = g
-            gates[r, 3 * hid + j] = o
-            c_out[r, j] = c
-            h_out[r, j] = o * np.tanh(c)
-    threads.restore(previous)
+    c_out = f * c_prev + i * g, h_out = o * tanh(c_out).
+
+    NumPy's ufuncs on the whole (B, 4H) block, not a compiled loop: the five nonlinearities
+    per hidden unit are the work, and NumPy computes exp and tanh with SIMD in float32, where
+    a Numba loop calls the scalar libm functions (measured on LSTM-s's step, batch 100, H 128,
+    one thread: 165 us against 970 us for the fused loop). O(B H), a few passes."""
+    hid = pre.shape[1] // 4
+    gates[...] = sigmoid_array(pre)                    # i, f, o (g's block is replaced next)
+    np.tanh(pre[:, 2 * hid:3 * hid], out=gates[:, 2 * hid:3 * hid])
+    np.multiply(gates[:, hid:2 * hid], c_prev, out=c_out)
+    c_out += gates[:, :hid] * gates[:, 2 * hid:3 * hid]
+    np.tanh(c_out, out=h_out)
+    h_out *= gates[:, 3 * hid:]
 
 
 @njit(cache=True, parallel=True)
@@ -137,23 +133,20 @@ def lstm_backward(dhs, dc_last, saved, products=NUMBA):
 
 
 # -------------------------------------------------------------------------------- GRU
-@njit(cache=True, parallel=True)
 def gru_cell_forward(xw, hw, h_prev, gates, h_out):
     """One step: xw = x W_ih^T + b_ih and hw = h W_hh^T + b_hh, both (B, 3H) ->
-    gates (B, 3H) = [r, z, n] activated, h_out = (1 - z) * n + z * h_prev."""
-    b, h3 = xw.shape
-    hid = h3 // 3
-    previous = threads.serial_below(b * hid, CELL_MIN_UNITS)
-    for row in prange(b):
-        for j in range(hid):
-            r = sigmoid(xw[row, j] + hw[row, j])
-            z = sigmoid(xw[row, hid + j] + hw[row, hid + j])
-            n = np.tanh(xw[row, 2 * hid + j] + r * hw[row, 2 * hid + j])
-            gates[row, j] = r
-            gates[row, hid + j] = z
-            gates[row, 2 * hid + j] = n
-            h_out[row, j] = (1.0 - z) * n + z * h_prev[row, j]
-    threads.restore(previous)
+    gates (B, 3H) = [r, z, n] activated, h_out = (1 - z) * n + z * h_prev.
+
+    NumPy's ufuncs on whole blocks, as ``lstm_cell_forward`` (SIMD exp and tanh)."""
+    hid = xw.shape[1] // 3
+    gates[:, :2 * hid] = sigmoid_array(xw[:, :2 * hid] + hw[:, :2 * hid])      # r, z
+    n = gates[:, 2 * hid:]
+    np.multiply(gates[:, :hid], hw[:, 2 * hid:], out=n)
+    n += xw[:, 2 * hid:]
+    np.tanh(n, out=n)
+    z = gates[:, hid:2 * hid]
+    np.multiply(z, h_prev - n, out=h_out)              # (1 - z) n + z h = n + z (h - n)
+    h_out += n
 
 
 @njit(cache=True, parallel=True)
