@@ -8,8 +8,9 @@ ASSIGNMENT = Assignment(
     introduction="""\
 minisnip's LSTM and GRU run a whole sequence as one op (`minisnip/kernels/recurrent.py`): the
 input projections of all steps are one matrix product, and each step is one product with
-W_hh plus one fused kernel for all the gate arithmetic; the backward runs the steps in
-reverse. Read the module's docstring (the equations, PyTorch's gate order, where the GRU's
+W_hh plus one call for all the gate arithmetic (NumPy's ufuncs on whole blocks in the
+forward, one compiled kernel in the backward: the one you write); the backward runs the steps
+in reverse. Read the module's docstring (the equations, PyTorch's gate order, where the GRU's
 b_hn sits), `lstm_forward` and `gru_forward`, and lesson 06 (`lessons/06_recurrent.py`, an
 LSTM step written out and differentiated by the engine).
 
