@@ -186,17 +186,18 @@ def _topological_order(root):
     return order
 
 
-def _new_array(g: np.ndarray, incoming: np.ndarray, returned: tuple, saved: tuple) -> bool:
+def _new_array(g: np.ndarray, incoming: np.ndarray, returned: tuple, saved: tuple,
+               ctx) -> bool:
     """Whether ``g``, a gradient a backward returned, is an array that nothing else holds:
-    it owns its memory and is neither the incoming gradient, nor one of the node's saved
-    arrays, nor returned for two inputs. Such an array can become a leaf's ``.grad`` as it
+    it owns its memory (NumPy's or a Numba kernel's) and is neither the incoming gradient,
+    nor one of the node's saved arrays or attributes, nor returned for two inputs. Such an array can become a leaf's ``.grad`` as it
     is; anything else is copied first (a leaf's gradient must not change when another array
     does)."""
-    if g is incoming or g.base is not None or not g.flags.owndata:
-        return False
+    if g is incoming or (g.base is not None and type(g.base).__name__ != "_MemInfo"):
+        return False  # (an array a Numba kernel returned has its memory in a _MemInfo base)
     if sum(1 for r in returned if r is g) > 1:
         return False
-    return not any(g is s for s in saved)
+    return not any(g is s for s in saved) and not any(g is v for v in vars(ctx).values())
 
 
 def backward(root, grad_output: np.ndarray, retain_graph: bool = False) -> None:
@@ -270,7 +271,7 @@ def backward(root, grad_output: np.ndarray, retain_graph: bool = False) -> None:
                 owned.add(key)
             else:
                 grads[key] = g
-                if _new_array(g, grad, input_grads, node.ctx.saved):
+                if _new_array(g, grad, input_grads, node.ctx.saved, node.ctx):
                     owned.add(key)
         if not retain_graph:
             node.release()

@@ -39,7 +39,7 @@ class Optimizer:
         self._check("learning rate", lr, low=0.0, low_open=True)
         self.lr = float(lr)
         self.state = [dict() for _ in self.params]
-        self._kept = {}  # parameter index -> (frozen mask's key, its kept flat indices)
+        self._kept = {}  # parameter index -> (mask version, the arrays, kept flat indices)
 
     def _kept_only(self, i: int, p):
         """The kept flat indices of parameter i when its mask is frozen and the full masked
@@ -49,12 +49,13 @@ class Optimizer:
         if c is None or c.data.flags.writeable:
             self._kept.pop(i, None)
             return None
-        key = (getattr(c, "version", 0), id(c.data), id(p.data),
-               tuple(id(v) for v in self.state[i].values() if isinstance(v, np.ndarray)))
+        version = getattr(c, "version", 0)
+        arrays = [c.data, p.data] + [v for v in self.state[i].values() if isinstance(v, np.ndarray)]
         cached = self._kept.get(i)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        self._kept[i] = (key, np.flatnonzero(c.data).astype(np.int64))
+        if cached is not None and cached[0] == version and len(cached[1]) == len(arrays) \
+                and all(a is b for a, b in zip(cached[1], arrays)):  # the arrays, not ids
+            return cached[2]
+        self._kept[i] = (version, arrays, np.flatnonzero(c.data).astype(np.int64))
         return None
 
     def _check(self, name: str, value, low: float = 0.0, high: float = np.inf,

@@ -146,7 +146,7 @@ def test_train_records_the_layers_that_ran_sparse_and_refuses_a_bad_mode(tmp_pat
         ["fc1", "fc2", "fc3"], True))
     assert records["off"]["sparse_kernels"]["layers"] == dict.fromkeys(["fc1", "fc2", "fc3"],
                                                                       False)
-    assert records["auto"]["sparse_kernels"]["layers"]["fc1"] is True  # 0.6% of 784 x 300
+    assert records["auto"]["sparse_kernels"]["layers"]["fc1"] is True  # far below 0.2 at 98%
     for mode in ("on", "off"):
         assert records[mode]["test_error"] == pytest.approx(records["auto"]["test_error"],
                                                             abs=0.2)
@@ -207,3 +207,40 @@ def test_a_layer_reading_few_inputs_transposes_only_those(layout, monkeypatch):
     assert seen == [(3, 9) if layout == "C" else (40, 9)]  # a column-major x is free as it is
     for got, want in zip(results[1], results[0]):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_mask_edited_while_dense_is_seen_by_the_optimizer_when_sparse_again():
+    """use_sparse_kernels(False), an in-place edit of c, use_sparse_kernels(True), with no
+    step between: the optimizer must not keep the kept entries of the old mask."""
+    layer = nn.Linear(4, 3, dtype=np.float64)
+    layer.weight.data[...] = 1.0
+    masks.write(layer.c, np.eye(3, 4))
+    layer.use_sparse_kernels(True)
+    opt = optim.SGD([layer.weight], lr=0.1, momentum=0.9, weight_decay=0.1)
+    x = Tensor(np.ones((2, 4)))
+    opt.zero_grad()
+    layer(x).sum().backward()
+    opt.step()
+    layer.use_sparse_kernels(False)
+    new = np.fliplr(np.eye(3, 4))
+    layer.c.data[...] = new
+    layer.weight.data[...] = layer.weight.data * new + new   # kept entries at 1, pruned at 0
+    layer.use_sparse_kernels(True)
+    opt.zero_grad()
+    layer(x).sum().backward()
+    opt.step()
+    assert np.all(layer.weight.data[new == 1] != 1.0)          # the newly kept entries moved
+    assert np.all(layer.weight.data[new == 0] == 0)
+    assert np.all(opt.state[0]["momentum_buffer"][new == 0] == 0)
+
+
+def test_a_sparse_layers_weight_gradient_is_the_kernels_array_not_a_copy(monkeypatch):
+    returned = []
+    kernel = sparse_kernels.weight_grad
+    monkeypatch.setattr(sparse_kernels, "weight_grad",
+                        lambda *a: returned.append(kernel(*a)) or returned[-1])
+    layer = nn.Linear(5, 4)
+    masks.apply(layer, [np.eye(4, 5, dtype=bool)])
+    layer.use_sparse_kernels(True)
+    layer(Tensor(np.ones((3, 5), np.float32))).sum().backward()
+    assert layer.weight.grad is returned[0]

@@ -458,3 +458,24 @@ def test_a_gradient_that_is_a_saved_array_is_copied():
     y.backward(np.ones(2), retain_graph=True)
     y._node.ctx.saved[0][:] = -1.0
     np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+def test_a_gradient_kept_as_a_context_attribute_is_copied():
+    from minisnip.autograd import Function
+
+    class Doubled(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.two = np.full(x.shape, 2.0)
+            return 2.0 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return (ctx.two,)
+
+    x = Tensor(np.zeros(2), requires_grad=True)
+    y = Doubled.apply(x)
+    y.backward(np.ones(2), retain_graph=True)
+    x.grad *= 0.5                                  # must not change what the node holds
+    y.backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])

@@ -229,3 +229,35 @@ def test_the_gate_called_first_from_python_in_a_fresh_process(tmp_path):
             "print(p, inside, numba.get_num_threads())")
     for _ in range(2):
         assert _fresh(code, NUMBA_NUM_THREADS="2", NUMBA_CACHE_DIR=str(tmp_path)) == ["2", "1", "2"]
+
+
+_COUNT_LOOPS = """
+import json, sys
+import numpy as np
+sys.path.insert(0, {root!r})
+from tests.kernel_cases import CASES, kernels
+counts = {{}}
+for name, k in sorted(kernels().items()):
+    if not getattr(k, "targetoptions", {{}}).get("parallel"):
+        continue
+    k(*CASES[name][0][1](np.random.default_rng(0)))
+    d = k.get_metadata(k.signatures[0])["parfor_diagnostics"]
+    nested = sum(len(v) for v in d.nested_fusion_info.values())
+    counts[name] = len(d.get_parfors()) - nested
+print(json.dumps(counts))
+"""
+
+
+def test_every_parallel_kernel_has_one_parallel_loop_the_gated_one(tmp_path):
+    """In a parallel=True function ``np.zeros`` or a whole-array expression is a parallel
+    loop of its own, outside the gate (it woke the threads for every small call): each
+    kernel's only top-level parallel loop must be its gated ``prange``. Compiled afresh (an
+    empty cache) in a new process: the loop count comes with compilation only."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", _COUNT_LOOPS.format(root=root)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import json
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert counts and {name: n for name, n in counts.items() if n != 1} == {}

@@ -77,9 +77,10 @@ def col2im(cols, n, c, h, w, kh, kw, stride, padding):
     """Adjoint of im2col: sum every patch entry of cols (C*KH*KW, N*OH*OW) back into x."""
     oh = (h + 2 * padding - kh) // stride + 1
     ow = (w + 2 * padding - kw) // stride + 1
-    x = np.zeros((n, c, h, w), dtype=cols.dtype)
+    x = np.empty((n, c, h, w), dtype=cols.dtype)  # np.zeros would be an ungated parallel loop
     previous = threads.serial_below(c * kh * kw * n * oh * ow, UNFOLD_MIN_ELEMENTS)
     for ch in prange(c):
+        x[:, ch] = 0.0
         for ki in range(kh):
             for kj in range(kw):
                 r = (ch * kh + ki) * kw + kj

@@ -74,11 +74,12 @@ def max_pool2d_forward(x, kernel, stride, padding):
 @njit(cache=True, parallel=True)
 def max_pool2d_backward(grad_out, argmax, h, w):
     n, c, oh, ow = grad_out.shape
-    grad = np.zeros((n, c, h * w), dtype=grad_out.dtype)  # flat planes: argmax indexes them
+    grad = np.empty((n, c, h * w), dtype=grad_out.dtype)  # flat planes: argmax indexes them
     previous = threads.serial_below(n * c * max(oh * ow, h * w), POOL_MIN_CELLS)
     for p in prange(n * c):
         b = p // c
         ch = p % c
+        grad[b, ch] = 0.0  # here, not np.zeros: that would be an ungated parallel loop
         for i in range(oh):
             for j in range(ow):
                 grad[b, ch, argmax[b, ch, i, j]] += grad_out[b, ch, i, j]
@@ -120,12 +121,13 @@ def avg_pool2d_backward(grad_out, kernel, stride, padding, h, w):
     kh, kw = kernel
     sh, sw = stride
     ph, pw = padding
-    grad = np.zeros((n, c, h, w), dtype=grad_out.dtype)
+    grad = np.empty((n, c, h, w), dtype=grad_out.dtype)
     scale = 1.0 / (kh * kw)
     previous = threads.serial_below(n * c * oh * ow * kh * kw, POOL_MIN_CELLS)
     for p in prange(n * c):
         b = p // c
         ch = p % c
+        grad[b, ch] = 0.0
         for i in range(oh):
             top = i * sh - ph
             r0, r1 = max(top, 0), min(top + kh, h)

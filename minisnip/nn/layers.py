@@ -46,7 +46,8 @@ class Linear(Module):
         from ..kernels.sparse import compact_columns, pattern_from_mask
         self.c.data.flags.writeable = not on
         self._sparse = None
-        if on:
+        if on:  # a new version: whoever cached the kept entries (the optimizers) looks again
+            self.c.version = getattr(self.c, "version", 0) + 1
             pattern = pattern_from_mask(self.c.data != 0)
             used, x_rows = compact_columns(pattern[1], self.in_features)
             columns = (used, x_rows) if used.size <= self.in_features // 2 else None
