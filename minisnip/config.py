@@ -172,9 +172,9 @@ def adapt_threads(watch: LoadWatch) -> int:
     """Set Numba's thread count for what other processes used since ``watch.start()``
     (``threads_for_load``), restart the watch, and return the count now in force; while the
     window is too short to tell (``LoadWatch.others`` is None) nothing changes and the window
-    keeps growing. The training
-    loop calls this before the first epoch and after each one; results do not depend on the
-    thread count (every kernel computes each output on one thread in a fixed order)."""
+    keeps growing. The training loop calls this before the first epoch and after each one;
+    results do not depend on the thread count (every kernel computes each output on one
+    thread in a fixed order)."""
     import numba
     global _adapted
     others = watch.others()

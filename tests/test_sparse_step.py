@@ -244,3 +244,20 @@ def test_a_sparse_layers_weight_gradient_is_the_kernels_array_not_a_copy(monkeyp
     layer.use_sparse_kernels(True)
     layer(Tensor(np.ones((3, 5), np.float32))).sum().backward()
     assert layer.weight.grad is returned[0]
+
+
+def test_columns_of_another_pattern_are_refused_and_a_bias_dtype_as_the_dense_path():
+    rng = np.random.default_rng(0)
+    mask_a = np.zeros((3, 8), bool)
+    mask_a[[0, 1, 2], [1, 4, 6]] = True
+    mask_b = np.zeros((3, 8), bool)
+    mask_b[[0, 1, 2], [2, 3, 7]] = True
+    pattern_a = sparse_kernels.pattern_from_mask(mask_a)
+    columns_b = sparse_kernels.compact_columns(sparse_kernels.pattern_from_mask(mask_b)[1], 8)
+    x, w = Tensor(rng.standard_normal((2, 8))), Tensor(rng.standard_normal((3, 8)))
+    with pytest.raises(ValueError, match="columns do not belong to the pattern"):
+        F.sparse_linear(x, w, None, pattern_a, columns_b)
+    x32, w32 = Tensor(x.data.astype(np.float32)), Tensor(w.data.astype(np.float32))
+    bias64 = Tensor(np.full(3, 1e-9))
+    y = F.sparse_linear(x32, w32, bias64, pattern_a)
+    assert y.dtype == F.linear(x32, w32 * Tensor(mask_a.astype(np.float32)), bias64).dtype

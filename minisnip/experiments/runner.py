@@ -202,12 +202,13 @@ def execute(task: dict) -> str:
                            f"{records.config_key(config)} for it, the planner {task['key']} "
                            f"(different minisnip code?)")
     started = time.perf_counter()
+    threads = _threads()  # the count the run starts from (per epoch: history[*].threads)
     result = train.run(config)
     return records.write_record(
         task["folder"], config, task["key"], result, experiment=task["experiment"],
         command=task["command"], wall_seconds=time.perf_counter() - started,
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), host=socket.gethostname(),
-        threads=_threads())
+        threads=threads)
 
 
 def execute_all(tasks: list) -> list:

@@ -141,6 +141,10 @@ class Module:
         rewritten through ``minisnip.masks.write``; see ``Linear.use_sparse_kernel``). The
         results equal the dense path's to float rounding.
 
+        The choice is made now, from the masks as they are: a layer whose mask is rewritten
+        later (``masks.write``) rebuilds its pattern and stays sparse; call this again to
+        choose afresh.
+
         Returns ``{layer name: True if it now computes sparse}`` for every layer that has a
         sparse kernel (``Linear``), in ``named_modules`` order: what a run record stores.
         """

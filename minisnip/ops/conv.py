@@ -50,7 +50,8 @@ class Conv2d(Function):
     (``conv2d_input_grad``: col2im of W^T @ dout) and adds its dL/dW to the sum of the earlier
     tiles, in tile order (the tiles depend on the shapes and the budget, never on the thread
     count: the sum is as deterministic as the kernels). A batch that fits in one tile runs
-    exactly as untiled (its columns are then saved: they cost no more than the budget)."""
+    exactly as untiled (its columns are then saved: no more than the budget, or one image's
+    columns when a single image is over it)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):

@@ -29,7 +29,7 @@ class SparseLinear(Function):
         values = kernel.gather(weight, row_ptr, row_cols)
         out = kernel.forward_t(x_t, values, row_ptr, x_rows).T  # a view, batch-inner
         if bias is not None:
-            out += bias
+            out += bias  # in out's dtype and layout, as the dense linear keeps x's dtype
         ctx.save_for_backward(x_t, values, x_rows)
         ctx.pattern, ctx.x_shape, ctx.w_shape = pattern, x.shape, weight.shape
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -78,7 +78,10 @@ def sparse_linear(x, weight, bias, pattern, columns=None):
     if len(pattern) != 5 or len(pattern[0]) != sw[0] + 1 or len(pattern[2]) != sw[1] + 1:
         raise ValueError(f"sparse_linear: the pattern does not describe a {sw} weight (make it "
                          f"with kernels.sparse.pattern_from_mask(mask))")
-    if columns is not None and (len(columns) != 2 or len(columns[1]) != len(pattern[1])):
+    if columns is not None and (len(columns) != 2 or len(columns[1]) != len(pattern[1]) or (
+            len(columns[1]) and (columns[1].max() >= len(columns[0])
+                                 or columns[0][-1] >= sw[1]
+                                 or np.any(columns[0][columns[1]] != pattern[1])))):
         raise ValueError("sparse_linear: columns do not belong to the pattern (make them with "
                          "kernels.sparse.compact_columns(pattern[1], in_features))")
     return SparseLinear.apply(x, weight, bias, pattern, columns=columns)
