@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import functional as F
 from ..ops import checks
+from ..ops.sparse import SparseLinear
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -70,8 +71,9 @@ class Linear(Module):
         if self._sparse is not None and not self.c.requires_grad:
             if self._sparse[2] != getattr(self.c, "version", 0):
                 self.use_sparse_kernel()  # the mask was rewritten (pruned again)
-            pattern, columns, _ = self._sparse
-            return F.sparse_linear(x, self.weight, self.masked("bias"), pattern, columns)
+            pattern, columns, _ = self._sparse  # built here from c: no need to check again
+            return SparseLinear.apply(x, self.weight, self.masked("bias"), pattern,
+                                      columns=columns)
         return F.linear(x, self.c * self.weight, self.masked("bias"))
 
     def extra_repr(self) -> str:

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, raw
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -105,3 +105,21 @@ def float_dtype(dtype, op: str):
     if dtype not in FLOATS:
         raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype}")
     return dtype
+
+
+def linear_arguments(x, weight, bias, op: str) -> tuple:
+    """The checks of ``linear`` and ``sparse_linear``: tensors, a 2-D weight (out_features,
+    in_features), an input whose last dimension is in_features, a bias of (out_features,).
+    Returns the weight's shape."""
+    sx = tensor_argument(x, op, "input").shape
+    sw = tensor_argument(weight, op, "weight").shape
+    if bias is not None:
+        tensor_argument(bias, op, "bias")
+    if len(sw) != 2:
+        raise ValueError(f"{op}: weight must be 2-D (out_features, in_features), got {sw}")
+    if not sx or sx[-1] != sw[1]:
+        raise ValueError(f"{op}: input of shape {sx} does not fit weight of shape {sw}: the "
+                         f"input's last dimension must be in_features = {sw[1]}")
+    if bias is not None and raw(bias).shape != (sw[0],):
+        raise ValueError(f"{op}: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
+    return sw

@@ -12,7 +12,6 @@ import numpy as np
 from .. import config
 from ..autograd import Function, unbroadcast
 from ..kernels.matmul import NUMBA, Products
-from ..tensor import raw
 from . import checks
 
 
@@ -147,15 +146,5 @@ def matmul(a, b):
 
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
-    sx = checks.tensor_argument(x, "linear", "input").shape
-    sw = checks.tensor_argument(weight, "linear", "weight").shape
-    if bias is not None:
-        checks.tensor_argument(bias, "linear", "bias")
-    if len(sw) != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {sw}")
-    if not sx or sx[-1] != sw[1]:
-        raise ValueError(f"linear: input of shape {sx} does not fit weight of shape {sw}: the "
-                         f"input's last dimension must be in_features = {sw[1]}")
-    if bias is not None and raw(bias).shape != (sw[0],):
-        raise ValueError(f"linear: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
+    checks.linear_arguments(x, weight, bias, "linear")
     return Linear.apply(x, weight, bias)

@@ -5,7 +5,6 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import sparse as kernel
-from ..tensor import raw
 from . import checks
 
 
@@ -64,17 +63,7 @@ def sparse_linear(x, weight, bias, pattern, columns=None):
     """``x (c * W)^T + b`` with c given by ``pattern`` (``kernels.sparse.pattern_from_mask``);
     ``columns``, optional, ``kernels.sparse.compact_columns`` of the pattern: x is then
     transposed only at the columns some connection reads."""
-    sx = checks.tensor_argument(x, "sparse_linear", "input").shape
-    sw = checks.tensor_argument(weight, "sparse_linear", "weight").shape
-    if bias is not None:
-        checks.tensor_argument(bias, "sparse_linear", "bias")
-    if len(sw) != 2:
-        raise ValueError(f"sparse_linear: weight must be 2-D (out_features, in_features), got {sw}")
-    if not sx or sx[-1] != sw[1]:
-        raise ValueError(f"sparse_linear: input of shape {sx} does not fit weight of shape {sw}: "
-                         f"the input's last dimension must be in_features = {sw[1]}")
-    if bias is not None and raw(bias).shape != (sw[0],):
-        raise ValueError(f"sparse_linear: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
+    sw = checks.linear_arguments(x, weight, bias, "sparse_linear")
     if len(pattern) != 5 or len(pattern[0]) != sw[0] + 1 or len(pattern[2]) != sw[1] + 1:
         raise ValueError(f"sparse_linear: the pattern does not describe a {sw} weight (make it "
                          f"with kernels.sparse.pattern_from_mask(mask))")
