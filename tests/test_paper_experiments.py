@@ -450,6 +450,36 @@ def test_cifar_time_per_epoch_is_an_extrapolation_of_timed_steps(monkeypatch):
         10 * estimate["seconds_per_step"] + 8 * estimate["eval_seconds_per_image"])
 
 
+def test_cifar_epoch_time_command_checks_every_name_before_timing_any(monkeypatch, capsys):
+    from minisnip.experiments import epoch_time
+    timed = []
+    monkeypatch.setattr(epoch_time, "time_per_epoch", lambda *a, **k: timed.append(a) or {})
+    for argv, expected in ((["vgg-c", "lenet300"], "not a CIFAR-10 network of Table 2: lenet300"),
+                           (["--help"], "usage:"), (["alexnet-s", "--steps", "0"],
+                                                    "--steps must be a positive integer, got 0"),
+                           (["alexnet-s", "--batch", "-1"], "--batch must be a positive")):
+        with pytest.raises(SystemExit):
+            epoch_time.main(argv)
+        captured = capsys.readouterr()
+        assert expected in captured.out + captured.err
+    assert timed == []
+
+
+def test_cifar_epoch_time_gives_each_network_its_own_process_for_its_peak(monkeypatch, capsys):
+    import json
+    import subprocess
+    from minisnip.experiments import epoch_time
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda command: calls.append(command) or 0)
+    assert epoch_time.main(["alexnet-s", "vgg-c", "--steps", "2", "--batch", "8"]) == 0
+    assert [c[3:] for c in calls] == [["alexnet-s", "--steps", "2", "--batch", "8"],
+                                     ["vgg-c", "--steps", "2", "--batch", "8"]]
+    assert epoch_time.main(["alexnet-s", "--steps", "1", "--batch", "2"]) == 0
+    estimate = json.loads(capsys.readouterr().out)
+    assert estimate["model"] == "alexnet-s" and estimate["batch"] == 2
+    assert estimate["peak_rss_bytes"] > 100 * 2**20  # 5.6M float32 weights, their gradients
+
+
 # ------------------------------------------ every registered experiment, whole grid (slow)
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in PAPER if n != "table2-cifar10"])

@@ -3,10 +3,10 @@ timed SGD steps at batch 128 extrapolated to an epoch (and evaluation timed on o
 because a measured epoch of VGG or WRN takes hours on a CPU.
 
     python -m minisnip.experiments.epoch_time                 # every CIFAR-10 network of Table 2
-    NUMBA_NUM_THREADS=1 python -m minisnip.experiments.epoch_time wrn-16-8
+    NUMBA_NUM_THREADS=1 python -m minisnip.experiments.epoch_time wrn-16-8 --batch 32
 
 Prints one JSON line per network: seconds per step, steps per epoch, evaluation seconds per
-image and the estimated seconds per epoch. Registers no experiment (safe to run as a module).
+image, the estimated seconds per epoch and the peak memory of the process that timed it. Registers no experiment (safe to run as a module).
 """
 from __future__ import annotations
 
@@ -55,15 +55,60 @@ def time_per_epoch(model: str, batch: int = CIFAR_BATCH, steps: int = 3,
                 estimated_seconds_per_epoch=step * epoch_steps + per_image * evaluated)
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory so far (Linux reports ``ru_maxrss`` in KiB)."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def parse_arguments(argv):
+    """The command line, checked before anything is timed: every name must be a CIFAR-10
+    network of Table 2 (the estimate feeds 3x32x32 images), steps and batch positive."""
+    import argparse
+    parser = argparse.ArgumentParser(
+        prog="python -m minisnip.experiments.epoch_time",
+        description="Estimate one CIFAR-10 training epoch of Table 2's networks from a few "
+                    "timed SGD steps; one JSON line per network, with the process's peak "
+                    "memory (each network is timed in a process of its own when several "
+                    "are given, so that the peak is its own).")
+    parser.add_argument("models", nargs="*", metavar="MODEL",
+                        help="networks to time (default: all of "
+                             + ", ".join(CIFAR_SPARSITY) + ")")
+    parser.add_argument("--steps", type=int, default=3,
+                        help="timed steps after one warm-up step (default 3)")
+    parser.add_argument("--batch", type=int, default=CIFAR_BATCH,
+                        help=f"batch size (default {CIFAR_BATCH}, the protocol's)")
+    args = parser.parse_args(argv)
+    unknown = [m for m in args.models if m not in CIFAR_SPARSITY]
+    if unknown:
+        parser.error(f"not a CIFAR-10 network of Table 2: {', '.join(unknown)}; "
+                     f"expected one of {', '.join(CIFAR_SPARSITY)}")
+    for name in ("steps", "batch"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be a positive integer, got {getattr(args, name)}")
+    args.models = args.models or list(CIFAR_SPARSITY)
+    return args
+
+
 def main(argv=None) -> int:
-    """``python -m minisnip.experiments.epoch_time [MODEL ...]``: the per-epoch estimate of
-    each CIFAR-10 network of Table 2 (all of them by default) as JSON lines."""
+    """``python -m minisnip.experiments.epoch_time [MODEL ...] [--steps N] [--batch B]``: the
+    per-epoch estimate of each CIFAR-10 network of Table 2 (all of them by default) as JSON
+    lines, each with ``peak_rss_bytes``, the peak memory of the process that timed it."""
     import json
+    import subprocess
     import sys
-    models = list(argv if argv is not None else sys.argv[1:]) or list(CIFAR_SPARSITY)
-    for model in models:
-        print(json.dumps(time_per_epoch(model)), flush=True)
-    return 0
+    args = parse_arguments(sys.argv[1:] if argv is None else list(argv))
+    if len(args.models) == 1:
+        estimate = time_per_epoch(args.models[0], batch=args.batch, steps=args.steps)
+        estimate["peak_rss_bytes"] = peak_rss_bytes()
+        print(json.dumps(estimate), flush=True)
+        return 0
+    failed = 0
+    for model in args.models:
+        failed |= subprocess.call([sys.executable, "-m", "minisnip.experiments.epoch_time",
+                                   model, "--steps", str(args.steps),
+                                   "--batch", str(args.batch)])
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
