@@ -352,6 +352,45 @@ def test_the_progress_line_counts_runs_and_estimates_the_rest():
     assert stream.getvalue().splitlines()[-1].endswith("all done")
 
 
+def test_the_estimate_counts_each_run_at_the_time_of_its_own_kind():
+    import io
+    stream = io.StringIO()
+    kinds = ["lenet300", "lenet300", "lenet300", "lstm-s", "lstm-s"]
+    progress = Progress("exp", total=5, reused=0, parallel=1, stream=stream,
+                        pending_kinds=kinds)
+    progress.finished(10.0, "lenet300")
+    assert progress.line().endswith(
+        "about 0:00:40 left (lstm-s not timed yet: counted at the mean run)")
+    progress.finished(20.0, "lenet300")
+    progress.finished(600.0, "lstm-s")
+    # one LeNet left at 15 s, one LSTM at 600 s: not 4 x the mean of 210 s
+    assert progress.line().endswith("about 0:10:15 left")
+    progress.finished(15.0, "lenet300")
+    assert progress.line().endswith("about 0:10:00 left")
+    progress.finished(600.0, "lstm-s")
+    assert progress.line().endswith("all done")
+
+
+@pytest.mark.parametrize("flags", [(), ("--jobs", "2")])
+def test_the_runner_tells_progress_the_kind_of_each_run_and_logs_as_it_goes(
+        experiment, monkeypatch, tmp_path, flags):
+    import subprocess
+    from minisnip.experiments import launchers
+    kinds, streams, real_finished, real_popen = [], [], Progress.finished, subprocess.Popen
+    monkeypatch.setattr(Progress, "finished", lambda self, seconds, kind=None: (
+        kinds.append(kind), real_finished(self, seconds, kind)))
+
+    def popen(*args, **kwargs):
+        streams.append(getattr(kwargs.get("stdout"), "name", None))
+        return real_popen(*args, **kwargs)
+    monkeypatch.setattr(launchers.subprocess, "Popen", popen)
+    assert experiment_cli(tmp_path, *flags) == 0
+    assert kinds == ["lenet300"] * 3
+    if flags:  # each worker writes straight into its log, which a user can follow
+        logs = tmp_path / "tiny-test" / "logs"
+        assert sorted(streams) == sorted(str(path) for path in logs.iterdir())
+
+
 # ------------------------------------------------------------------------------ shards
 def test_shards_together_are_exactly_the_whole_experiment(experiment, finished_folder, ran,
                                                          tmp_path, capsys):

@@ -20,7 +20,6 @@ import os
 import shlex
 import subprocess
 import sys
-import tempfile
 import time
 
 from .runner import MissingDependency, Progress, RunsFailed, execute_all
@@ -59,12 +58,13 @@ def child_environment(threads: int) -> dict:
 def run_in_processes(tasks: list, *, jobs: int, threads, logs: str, progress: Progress,
                      poll: float = 0.1) -> None:
     """Run ``tasks`` in at most ``jobs`` processes at once; each run's output goes to
-    ``logs/LABEL.log`` (written when it ends). After a failure no new run starts; the runs
-    already going finish, then RunsFailed names the failures and their logs."""
-    from ..files import write_text
+    ``logs/LABEL.log`` as it runs (``tail -f`` it to follow a long run). After a failure no new
+    run starts; the runs already going finish, then RunsFailed names the failures and their
+    logs."""
     from .records import record_filename, config_from_dict
     threads = threads or max(1, available_cores() // jobs)
     env = child_environment(threads)
+    os.makedirs(logs, exist_ok=True)
     queue, running, failures = list(tasks), {}, []
     print(f"{progress.name}: {min(jobs, len(queue))} processes at a time, {threads} thread(s) "
           f"each; logs in {logs}", flush=True)
@@ -73,32 +73,34 @@ def run_in_processes(tasks: list, *, jobs: int, threads, logs: str, progress: Pr
             while queue and len(running) < jobs and not failures:
                 task = queue.pop(0)
                 name = record_filename(config_from_dict(task["config"]), task["key"])
-                output = tempfile.TemporaryFile()
+                log = os.path.join(logs, name[:-len(".json")] + ".log")
+                output = open(log, "wb")
                 process = subprocess.Popen(
                     [sys.executable, "-m", "minisnip.experiments.worker"], stdin=subprocess.PIPE,
                     stdout=output, stderr=subprocess.STDOUT, env=env)
                 process.stdin.write(json.dumps(task).encode())
                 process.stdin.close()
-                running[process] = (name[:-len(".json")], output, time.perf_counter())
+                running[process] = (task, log, output, time.perf_counter())
             time.sleep(poll)
             for process in [p for p in running if p.poll() is not None]:
-                label, output, started = running.pop(process)
-                output.seek(0)
-                text = output.read().decode(errors="replace")
+                task, log, output, started = running.pop(process)
                 output.close()
-                log = write_text(os.path.join(logs, label + ".log"), text)
                 if process.returncode == 0:
-                    progress.finished(time.perf_counter() - started)
+                    progress.finished(time.perf_counter() - started, task["config"]["model"])
                 else:
+                    label = os.path.basename(log)[:-len(".log")]
                     failures.append(f"{label} (exit {process.returncode}; log {log})")
+                    with open(log, "rb") as written:
+                        text = written.read().decode(errors="replace")
                     tail = "\n".join(text.strip().splitlines()[-15:])
                     print(f"{progress.name}: run {label} failed:\n{tail}", file=sys.stderr,
                           flush=True)
     finally:
         for process in running:  # only on an exception (e.g. Ctrl-C): stop our own children
             process.terminate()
-        for process in running:
+        for process, (_, _, output, _) in running.items():
             process.wait()
+            output.close()
     if failures:
         raise RunsFailed(f"{len(failures)} run(s) failed: " + "; ".join(failures) +
                          f". Runs not started: {len(queue)}. The finished records are kept; "
@@ -186,7 +188,7 @@ def run_with_submitit(tasks: list, launcher: str, options: dict, *, jobs: int, f
     if not wait:
         print(f"{progress.name}: not waiting. When the jobs have ended: {later}", flush=True)
         return False
-    sizes = {job.job_id: len(chunk) for job, chunk in zip(submitted, chunks)}
+    chunk_of = {job.job_id: chunk for job, chunk in zip(submitted, chunks)}
     started, failures = time.perf_counter(), []
     try:
         for job in as_completed(submitted, poll_frequency=poll or (0.5 if launcher == "local"
@@ -197,9 +199,10 @@ def run_with_submitit(tasks: list, launcher: str, options: dict, *, jobs: int, f
                 failures.append(f"job {job.job_id}: {str(error).strip().splitlines()[-1:]}"
                                 f" (logs in {logs})")
                 continue
-            seconds = (time.perf_counter() - started) / sizes[job.job_id]
-            for _ in range(sizes[job.job_id]):
-                progress.finished(seconds)
+            chunk = chunk_of[job.job_id]
+            seconds = (time.perf_counter() - started) / len(chunk)
+            for task in chunk:
+                progress.finished(seconds, task["config"]["model"])
     except KeyboardInterrupt:
         print(f"{progress.name}: stopped following; the jobs keep running. When they have "
               f"ended: {later}", file=sys.stderr)

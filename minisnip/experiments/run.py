@@ -89,7 +89,8 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
     # ---- run
     tasks = [task_for(run, folder, name, command) for run in pending]
     in_processes = launcher is None and (jobs > 1 or threads is not None)
-    progress = Progress(name, len(mine), len(mine) - len(pending), jobs)
+    progress = Progress(name, len(mine), len(mine) - len(pending), jobs,
+                        pending_kinds=[run.config.model for run in pending])
     if not tasks:
         pass
     elif launcher:
@@ -106,7 +107,7 @@ def run_experiment(name: str, out: str = "runs", *, overrides: Optional[dict] = 
             print(f"\n=== {name}: {run.label} ({run.index + 1} of {len(planned)})", flush=True)
             started = time.perf_counter()
             execute(task)
-            progress.finished(time.perf_counter() - started)
+            progress.finished(time.perf_counter() - started, run.config.model)
 
     # ---- summary, when the whole experiment is there
     if shard is not None:

@@ -233,12 +233,18 @@ def _clock(seconds: float) -> str:
 class Progress:
     """``[NAME] runs done 7/18 (4 reused) | elapsed 0:02:10 | about 0:05:30 left``.
 
-    The estimate is the mean time of the runs finished so far in this session, times the runs
-    left, divided by the runs that go at once."""
+    The estimate adds, over the runs left, the mean time of the runs of the same kind (the
+    network: an LSTM run takes many times a LeNet-300-100 run) finished so far in this
+    session, and divides by the runs that go at once. A kind with no finished run yet is
+    counted at the mean of all finished runs, and named ("lstm-s not timed yet"). Without
+    kinds (``pending_kinds`` None, or ``finished`` called without one) every run counts at
+    that mean."""
 
-    def __init__(self, name: str, total: int, reused: int, parallel: int = 1, stream=None):
+    def __init__(self, name: str, total: int, reused: int, parallel: int = 1, stream=None,
+                 pending_kinds: Optional[list] = None):
         self.name, self.total, self.reused, self.parallel = name, total, reused, parallel
-        self.done, self.seconds = reused, []
+        self.done, self.seconds = reused, {}
+        self.pending = list(pending_kinds) if pending_kinds is not None else None
         self.started = time.perf_counter()
         self.stream = stream or sys.stdout
 
@@ -250,14 +256,29 @@ class Progress:
         elif not self.seconds:
             estimate = "estimate after the first run"
         else:
-            mean = sum(self.seconds) / len(self.seconds)
-            estimate = f"about {_clock(mean * left / max(1, min(self.parallel, left)))} left"
+            estimate = self._estimate(left)
         return (f"[{self.name}] runs done {self.done}/{self.total} ({self.reused} reused) | "
                 f"elapsed {_clock(elapsed)} | {estimate}")
 
-    def finished(self, seconds: float) -> None:
+    def _estimate(self, left: int) -> str:
+        every = [s for times in self.seconds.values() for s in times]
+        overall = sum(every) / len(every)
+        if self.pending is None or len(self.pending) != left:  # kinds not followed
+            total, untimed = overall * left, []
+        else:
+            means = {kind: sum(times) / len(times) for kind, times in self.seconds.items()}
+            total = sum(means.get(kind, overall) for kind in self.pending)
+            untimed = list(dict.fromkeys(k for k in self.pending if k not in means))
+        text = f"about {_clock(total / max(1, min(self.parallel, left)))} left"
+        if untimed:
+            text += f" ({', '.join(map(str, untimed))} not timed yet: counted at the mean run)"
+        return text
+
+    def finished(self, seconds: float, kind=None) -> None:
         self.done += 1
-        self.seconds.append(seconds)
+        self.seconds.setdefault(kind, []).append(seconds)
+        if self.pending is not None and kind in self.pending:
+            self.pending.remove(kind)
         print(self.line(), file=self.stream, flush=True)
 
 
