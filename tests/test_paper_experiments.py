@@ -477,6 +477,7 @@ def test_cifar_epoch_time_gives_each_network_its_own_process_for_its_peak(monkey
     assert epoch_time.main(["alexnet-s", "--steps", "1", "--batch", "2"]) == 0
     estimate = json.loads(capsys.readouterr().out)
     assert estimate["model"] == "alexnet-s" and estimate["batch"] == 2
+    assert estimate["process"]["matmul_backend"]
     assert estimate["peak_rss_bytes"] > 100 * 2**20  # 5.6M float32 weights, their gradients
 
 

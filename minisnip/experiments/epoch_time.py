@@ -93,14 +93,17 @@ def parse_arguments(argv):
 def main(argv=None) -> int:
     """``python -m minisnip.experiments.epoch_time [MODEL ...] [--steps N] [--batch B]``: the
     per-epoch estimate of each CIFAR-10 network of Table 2 (all of them by default) as JSON
-    lines, each with ``peak_rss_bytes``, the peak memory of the process that timed it."""
+    lines, each with ``peak_rss_bytes``, the peak memory of the process that timed it, and
+    ``process``, the tunings it made as a training run makes them (``config.tune_process``)."""
     import json
     import subprocess
     import sys
     args = parse_arguments(sys.argv[1:] if argv is None else list(argv))
     if len(args.models) == 1:
+        from ..config import tune_process
+        process = tune_process()  # as a training run is tuned, so that it times one
         estimate = time_per_epoch(args.models[0], batch=args.batch, steps=args.steps)
-        estimate["peak_rss_bytes"] = peak_rss_bytes()
+        estimate.update(peak_rss_bytes=peak_rss_bytes(), process=process)
         print(json.dumps(estimate), flush=True)
         return 0
     failed = 0
