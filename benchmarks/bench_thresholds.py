@@ -78,13 +78,15 @@ def families(quick: bool) -> dict:
         batchnorm, "NORM_MIN_ELEMENTS", batchnorm.batch_norm_train_forward, [
             (n * 512, (arr(n, 8, 8, 8), arr(8), arr(8), 1e-5)) for n in [e // 2 for e in edges] + [512, 1024]],
         "elements")
-    # recurrent cell: batch b, hidden 64
+    # recurrent cell: batch b, hidden 64. The backward cell (the forward cell is NumPy ufuncs
+    # on whole blocks since the LSTM-s breakdown, with no threads of its own).
     cells = []
     for b in ([1, 4, 16, 32, 64, 128, 256, 512, 1024] if not quick else [1, 4]):
-        cells.append((b * 64, (arr(b, 256), arr(b, 64), np.empty((b, 256), np.float32),
-                               np.empty((b, 64), np.float32), np.empty((b, 64), np.float32))))
-    fams["cell: lstm_cell_forward"] = (recurrent, "CELL_MIN_UNITS", recurrent.lstm_cell_forward,
-                                       cells, "hidden units (B*H)")
+        cells.append((b * 64, (arr(b, 64), arr(b, 64), rng.random((b, 256)).astype(np.float32),
+                               arr(b, 64), arr(b, 64), np.empty((b, 256), np.float32),
+                               np.empty((b, 64), np.float32))))
+    fams["cell: lstm_cell_backward"] = (recurrent, "CELL_MIN_UNITS", recurrent.lstm_cell_backward,
+                                        cells, "hidden units (B*H)")
     return fams
 
 
