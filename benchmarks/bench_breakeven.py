@@ -1,10 +1,13 @@
 """Issue 11, goal 3: the break-even density of the sparse kernel for one layer shape.
 
-    python benchmarks/bench_breakeven.py [--shapes 784x300] [--batch 100]
+    python benchmarks/bench_breakeven.py [--shapes 784x300] [--convs 20x50x5@12,64x64x3@8p1]
+                                         [--batch 100]
                                          [--densities 1,0.5,0.3,0.2,0.1,0.05,0.02,0.01]
 
-One prunable Linear layer (in x out, batch 100 by default) with a random mask of each
-density, forward and backward (input and weight gradients, as for a hidden layer), timed
+One prunable layer with a random mask of each density: a Linear layer (``--shapes``: in x
+out) or a Conv2d (``--convs``: in x out channels x kernel @ input size, ``pN`` for padding N;
+LeNet-5-Caffe's second convolution and a VGG-like 3x3 layer by default), batch 100 by
+default, forward and backward (input and weight gradients, as for a hidden layer), timed
 alternating (``common.py``): minisnip computing densely with ``c * w``, minisnip with its
 sparse kernel (``use_sparse_kernels``/``use_sparse_kernel``, as ``bench_sparse.py``), and
 PyTorch masked (``weight * mask``) and unmasked. The break-even is the density below which
@@ -20,22 +23,52 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import common  # noqa: E402
 
 
-def layer_sides(session, fan_in, fan_out, batch, density, rng) -> dict:
+def parse_conv(text: str) -> dict:
+    """``20x50x5@12p0`` -> in/out channels, kernel, input size, padding."""
+    channels, _, rest = text.partition("@")
+    size, _, padding = rest.partition("p")
+    cin, cout, kernel = (int(v) for v in channels.split("x"))
+    return dict(cin=cin, cout=cout, kernel=kernel, size=int(size), padding=int(padding or 0))
+
+
+def layer_sides(session, shape, batch, density, rng) -> dict:
+    """minisnip dense / sparse and PyTorch masked / unmasked, forward + backward of one
+    layer: ``shape`` is ``(fan_in, fan_out)`` for a Linear layer or a ``parse_conv`` dict."""
     import numpy as np
     import minisnip
     from minisnip import nn
     from benchmarks.nets import use_sparse_kernels
-    mask = rng.random((fan_out, fan_in)) < density
-    x = rng.standard_normal((batch, fan_in)).astype(np.float32)
-    w = (rng.standard_normal((fan_out, fan_in)) / np.sqrt(fan_in)).astype(np.float32) * mask
-    g = rng.standard_normal((batch, fan_out)).astype(np.float32)
+    conv = isinstance(shape, dict)
+    if conv:
+        k, pad = shape["kernel"], shape["padding"]
+        w_shape = (shape["cout"], shape["cin"], k, k)
+        x_shape = (batch, shape["cin"], shape["size"], shape["size"])
+        out = shape["size"] + 2 * pad - k + 1
+        g_shape = (batch, shape["cout"], out, out)
+        fan_in = shape["cin"] * k * k
+    else:
+        fan_in, fan_out = shape
+        w_shape, x_shape, g_shape = (fan_out, fan_in), (batch, fan_in), (batch, fan_out)
+    mask = rng.random(w_shape) < density
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = (rng.standard_normal(w_shape) / np.sqrt(fan_in)).astype(np.float32) * mask
+    g = rng.standard_normal(g_shape).astype(np.float32)
+
+    def make(framework):
+        if framework == "torch":
+            torch = session.torch
+            return (torch.nn.Conv2d(shape["cin"], shape["cout"], k, padding=pad) if conv
+                    else torch.nn.Linear(fan_in, fan_out))
+        return (nn.Conv2d(shape["cin"], shape["cout"], k, padding=pad) if conv
+                else nn.Linear(fan_in, fan_out))
+
     sides = {}
     for kind in ("dense", "sparse"):
-        layer = nn.Linear(fan_in, fan_out)
+        layer = make("minisnip")
         layer.weight.data[...] = w
         layer.c.data[...] = mask
         if kind == "sparse":
-            use_sparse_kernels(layer)
+            use_sparse_kernels(layer, True)  # at every density, not by the break-even
         xt = minisnip.Tensor(x.copy(), requires_grad=True)
 
         def run(layer=layer, xt=xt):
@@ -47,7 +80,7 @@ def layer_sides(session, fan_in, fan_out, batch, density, rng) -> dict:
     if torch is not None:
         from torch.nn.utils import prune
         for kind in ("masked", "dense"):
-            layer = torch.nn.Linear(fan_in, fan_out)
+            layer = make("torch")
             with torch.no_grad():
                 layer.weight.copy_(torch.from_numpy(w))
             if kind == "masked":
@@ -79,22 +112,30 @@ def break_even(rows: list):
 
 def main(argv=None):
     p = common.parser(__doc__, rounds=7, repeats=9, warmup=5)
-    p.add_argument("--shapes", default="784x300", help="in x out, comma-separated")
+    p.add_argument("--shapes", default="784x300", help="Linear layers, in x out, comma-separated "
+                                                       "('' for none)")
+    p.add_argument("--convs", default="20x50x5@12,64x64x3@8p1",
+                   help="Conv2d layers, in x out x kernel @ input size [pN], comma-separated "
+                        "('' for none)")
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--densities", default="1,0.5,0.3,0.2,0.1,0.05,0.02,0.01")
     args = p.parse_args(argv)
-    common.quick_settings(args, p, batch=8, densities="1,0.1,0.01")
+    common.quick_settings(args, p, batch=8, densities="1,0.1,0.01", convs="4x6x3@8p1")
+    layers = [(text, tuple(int(v) for v in text.split("x")), "Linear")
+              for text in filter(None, args.shapes.split(","))]
+    layers += [(text, parse_conv(text), "Conv2d") for text in filter(None, args.convs.split(","))]
+    if not layers:
+        p.error("no layer to time: give --shapes or --convs")
     session = common.start("breakeven", args)
     import numpy as np
     rng = np.random.default_rng(0)
     results = {}
-    for shape in args.shapes.split(","):
-        fan_in, fan_out = (int(v) for v in shape.split("x"))
+    for text, shape, kind in layers:
         rows = []
-        print(f"Linear {fan_in} -> {fan_out}, batch {args.batch}, forward + backward, ms "
+        print(f"{kind} {text}, batch {args.batch}, forward + backward, ms "
               f"(median of {args.rounds} rounds)")
         for density in (float(d) for d in args.densities.split(",")):
-            sides = layer_sides(session, fan_in, fan_out, args.batch, density, rng)
+            sides = layer_sides(session, shape, args.batch, density, rng)
             r = session.compare(f"density {density}", sides, "minisnip-dense", quiet=True)
             row = dict(density=density, ms={k: v["median"] * 1e3 for k, v in r["sides"].items()},
                        sparse_over_dense=r["ratios"]["minisnip-sparse / minisnip-dense"]["median"],
@@ -109,8 +150,9 @@ def main(argv=None):
         even = break_even(rows)
         print(f"break-even density (sparse kernel faster below): "
               f"{'never faster' if even is None else f'{even:.3f}'}")
-        results[shape] = dict(fan_in=fan_in, fan_out=fan_out, batch=args.batch, rows=rows,
-                              break_even_density=even)
+        entry = dict(kind=kind, batch=args.batch, rows=rows, break_even_density=even)
+        entry.update(shape if kind == "Conv2d" else dict(fan_in=shape[0], fan_out=shape[1]))
+        results[text] = entry
     common.check_runtime_sharing(session)
     session.finish(results)
 

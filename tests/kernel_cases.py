@@ -477,6 +477,53 @@ for _density in (0.0, 0.1, 1.0):
         lambda rng, d=_density: (ref.pattern_from_mask(_mask(rng, d, (5, 9)))[1], 9))
 
 
+def _conv_pattern(rng, oc, c, kh, kw, density=0.3):
+    mask = _mask(rng, density, (oc, c * kh * kw))
+    return ref.pattern_from_mask(mask)
+
+
+@case("sparse.sparse_conv2d_forward")
+def sparse_conv_forward_strided_padded(rng):
+    row_ptr, row_cols, *_ = _conv_pattern(rng, 6, 2, 3, 3)
+    return (_normal(rng, (2, 2, 6, 5), layout="transposed"), _normal(rng, (row_cols.size,)),
+            row_ptr, row_cols, 3, 3, 2, 1)
+
+
+@case("sparse.sparse_conv2d_forward")
+def sparse_conv_forward_float32_rectangular_kernel(rng):
+    row_ptr, row_cols, *_ = _conv_pattern(rng, 6, 3, 2, 3, density=0.1)
+    return (_normal(rng, (3, 3, 5, 6), np.float32), _normal(rng, (row_cols.size,), np.float32),
+            row_ptr, row_cols, 2, 3, 1, 0)
+
+
+@case("sparse.sparse_conv2d_input_grad")
+def sparse_conv_input_grad_strided_padded(rng):
+    _, row_cols, col_ptr, col_rows, col_pos = _conv_pattern(rng, 6, 2, 3, 3)
+    return (_normal(rng, (2, 6, 3, 3), layout="sliced"), _normal(rng, (row_cols.size,)),
+            col_ptr, col_rows, col_pos, (2, 2, 6, 5), 3, 3, 2, 1)
+
+
+@case("sparse.sparse_conv2d_input_grad")
+def sparse_conv_input_grad_float32(rng):
+    _, row_cols, col_ptr, col_rows, col_pos = _conv_pattern(rng, 6, 3, 2, 3, density=0.1)
+    return (_normal(rng, (3, 6, 4, 4), np.float32), _normal(rng, (row_cols.size,), np.float32),
+            col_ptr, col_rows, col_pos, (3, 3, 5, 6), 2, 3, 1, 0)
+
+
+@case("sparse.sparse_conv2d_weight_grad")
+def sparse_conv_weight_grad_strided_padded(rng):
+    row_ptr, row_cols, *_ = _conv_pattern(rng, 6, 2, 3, 3)
+    grad, cols, shape = _weight_grad_case(rng, (2, 2, 6, 5), (6, 2, 3, 3), 2, 1)
+    return grad, cols, row_ptr, row_cols, shape
+
+
+@case("sparse.sparse_conv2d_weight_grad")
+def sparse_conv_weight_grad_float32(rng):
+    row_ptr, row_cols, *_ = _conv_pattern(rng, 6, 3, 2, 3, density=0.1)
+    grad, cols, shape = _weight_grad_case(rng, (3, 3, 5, 6), (6, 3, 2, 3), 1, 0, np.float32)
+    return grad, cols, row_ptr, row_cols, shape
+
+
 # ------------------------------------------------------------------------------- the runner
 def tolerance(dtype) -> dict:
     if np.dtype(dtype) == np.float32:

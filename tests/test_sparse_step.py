@@ -88,6 +88,93 @@ def test_sparse_network_trains_as_the_dense_one(seed, batch, sizes, densities, k
     _assert_twins(nets, opts)
 
 
+class ConvChain(nn.Module):
+    """Two convolutions with a ReLU between them, then a Linear layer: LeNet-5's shape."""
+
+    def __init__(self, channels, kernel, stride, padding, size, classes, dtype):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels[0], channels[1], kernel, stride, padding, dtype=dtype)
+        self.conv2 = nn.Conv2d(channels[1], channels[2], kernel, 1, padding, dtype=dtype)
+        out = (size + 2 * padding - kernel) // stride + 1
+        out = out + 2 * padding - kernel + 1
+        self.fc = nn.Linear(channels[2] * out * out, classes, dtype=dtype)
+
+    def forward(self, x):
+        return self.fc(self.conv2(self.conv1(x).relu()).flatten(1))
+
+
+def _conv_twins(shape, densities, seed, dtype=np.float64):
+    nets = [ConvChain(*shape, dtype=dtype), ConvChain(*shape, dtype=dtype)]
+    rng = np.random.default_rng(seed)
+    for (_, w, c), density in zip(nets[0].named_masks(), densities):
+        c.data[...] = rng.random(c.shape) < density
+        w.data[...] = rng.standard_normal(w.shape) * c.data / np.sqrt(c.data[0].size)
+    nets[1].load_state_dict(nets[0].state_dict())
+    return nets
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), batch=st.integers(1, 4),
+       channels=st.lists(st.integers(1, 4), min_size=3, max_size=3),
+       kernel=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 1),
+       densities=st.lists(st.sampled_from([0.0, 0.05, 0.3, 1.0]), min_size=3, max_size=3),
+       kind=st.sampled_from(["sgd", "nesterov", "adam"]), tiles=st.booleans())
+def test_sparse_convolutions_train_as_the_dense_ones(seed, batch, channels, kernel, stride,
+                                                    padding, densities, kind, tiles):
+    from minisnip.ops import conv as conv_op
+    nets = _conv_twins((channels, kernel, stride, padding, 7, 3), densities, seed)
+    chosen = nets[1].use_sparse_kernels(True)
+    assert chosen == dict.fromkeys(["conv1", "conv2", "fc"], True)
+    opts = [_make_optimizer(kind, net) for net in nets]
+    rng = np.random.default_rng(seed + 1)
+    x, y = rng.standard_normal((batch, channels[0], 7, 7)), rng.integers(0, 3, batch)
+    before = conv_op.COLS_BUDGET_BYTES
+    if tiles:  # one image per tile: the backward recomputes each tile's columns
+        conv_op.COLS_BUDGET_BYTES = 1
+    try:
+        _train(nets, opts, x, y, 3)
+        _assert_twins(nets, opts)
+        for (_, _, c0), (_, _, c1) in zip(nets[0].named_masks(), nets[1].named_masks()):
+            fewer = c0.data * (rng.random(c0.shape) < 0.5)
+            masks.write(c0, fewer)
+            masks.write(c1, fewer)
+        _train(nets, opts, x, y, 3)
+        _assert_twins(nets, opts)
+    finally:
+        conv_op.COLS_BUDGET_BYTES = before
+
+
+def test_a_float32_lenet5_batch_agrees_on_sparse_convolutions():
+    from minisnip.models import build_model
+    from minisnip.nn import init
+    nets = [build_model("lenet5"), build_model("lenet5")]
+    init.initialize(nets[0], "vs-x", rng=np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    for (_, w, c), density in zip(nets[0].named_masks(), [0.65, 0.07, 0.003, 0.2]):
+        masks.write(c, rng.random(c.shape) < density)
+        w.data *= c.data
+    nets[1].load_state_dict(nets[0].state_dict())
+    chosen = nets[1].use_sparse_kernels("auto")
+    assert chosen == {"conv1": False, "conv2": True, "fc3": True, "fc4": True}
+    opts = [_make_optimizer("sgd", net) for net in nets]
+    x, y = rng.random((32, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 32)
+    _train(nets, opts, x, y, 4)
+    _assert_twins(nets, opts, rtol=2e-5)
+
+
+def test_sparse_conv2d_refuses_a_pattern_of_another_weight():
+    rng = np.random.default_rng(0)
+    x, w = Tensor(rng.standard_normal((2, 3, 6, 6))), Tensor(rng.standard_normal((4, 3, 3, 3)))
+    for mask in (np.ones((4, 3 * 3 * 2), bool), np.ones((5, 27), bool)):
+        with pytest.raises(ValueError, match=r"sparse_conv2d: the pattern does not describe a "
+                                             r"\(4, 3, 3, 3\) weight"):
+            F.sparse_conv2d(x, w, None, sparse_kernels.pattern_from_mask(mask.reshape(
+                mask.shape[0], -1)))
+    with pytest.raises(ValueError, match=r"sparse_conv2d: input \(2, 3, 6, 6\) has 3 channels"):
+        F.sparse_conv2d(x, Tensor(np.ones((4, 2, 3, 3))), None,
+                        sparse_kernels.pattern_from_mask(np.ones((4, 18), bool)))
+
+
 def test_a_float32_lenet_batch_agrees_after_several_steps():
     nets = _twins([784, 300, 100, 10], [0.01, 0.05, 0.6], seed=3, dtype=np.float32)
     nets[1].use_sparse_kernels("auto")
@@ -121,7 +208,7 @@ def test_the_optimizer_zeroes_what_a_rewritten_mask_prunes():
 
 
 def test_auto_chooses_by_the_break_even_density(monkeypatch):
-    monkeypatch.setattr(sparse_kernels, "BREAK_EVEN_DENSITY", 0.25)
+    monkeypatch.setattr(nn.Linear, "BREAK_EVEN_DENSITY", 0.25)
     net = _twins([10, 10, 10, 10], [0.2, 0.25, 0.3], seed=0)[0]
     densities = [c.data.mean() for _, _, c in net.named_masks()]
     chosen = net.use_sparse_kernels("auto")
@@ -192,7 +279,8 @@ def test_a_layer_reading_few_inputs_transposes_only_those(layout, monkeypatch):
         layer.bias.data[...] = 0.5
         masks.apply(layer, [keep])
     sparse.use_sparse_kernels(True)
-    assert sparse._sparse[1] is not None and list(sparse._sparse[1][0]) == [7, 12, 31]
+    columns = sparse._sparse[0][1]
+    assert columns is not None and list(columns[0]) == [7, 12, 31]
     seen = []
     monkeypatch.setattr(sparse_kernels, "forward_t", lambda x_t, *a, f=sparse_kernels.forward_t:
                         seen.append(x_t.shape) or f(x_t, *a))

@@ -539,3 +539,36 @@ def compact_columns(row_cols, in_features):
     used = np.array(sorted(set(int(i) for i in row_cols)), dtype=np.int64)
     where = {int(c): k for k, c in enumerate(used)}
     return used, np.array([where[int(i)] for i in row_cols], dtype=np.int64)
+
+
+def _dense_weight(values, row_ptr, row_cols, shape):
+    dense = np.zeros((len(row_ptr) - 1, int(np.prod(shape[1:]))), dtype=values.dtype)
+    dense[_rows_of(row_ptr), row_cols] = values
+    return dense.reshape(shape)
+
+
+def sparse_conv2d_forward(x, values, row_ptr, row_cols, kh, kw, stride, padding):
+    """The dense convolution of the weight that holds ``values`` at the pattern."""
+    weight = _dense_weight(values, row_ptr, row_cols,
+                           (len(row_ptr) - 1, x.shape[1], kh, kw))
+    return conv2d_forward(x, weight, stride, padding)
+
+
+def sparse_conv2d_input_grad(grad_out, values, col_ptr, col_rows, col_pos, input_shape,
+                             kh, kw, stride, padding):
+    """The dense input gradient of the weight built from the pattern's CSC side."""
+    oc, c = grad_out.shape[1], input_shape[1]
+    dense = np.zeros((oc, c * kh * kw), dtype=values.dtype)
+    dense[col_rows, _rows_of(col_ptr)] = values[col_pos]
+    return conv2d_input_grad(grad_out, dense.reshape(oc, c, kh, kw), input_shape, stride,
+                             padding)
+
+
+def sparse_conv2d_weight_grad(grad_out, cols, row_ptr, row_cols, weight_shape):
+    """The dense weight gradient, kept only at the pattern (0 elsewhere)."""
+    oc = weight_shape[0]
+    kept = np.zeros((oc, cols.shape[0]), dtype=bool)
+    kept[_rows_of(row_ptr), row_cols] = True
+    return np.where(kept.reshape(weight_shape),
+                    conv2d_weight_grad(grad_out, cols, weight_shape), 0).astype(
+        _product_dtype(grad_out, cols))

@@ -1,4 +1,5 @@
-"""Sparse linear layer kernels: y = x W^T + b when W has few kept connections (after SNIP).
+"""Sparse kernels: y = x W^T + b when W has few kept connections (after SNIP), and the
+convolution computed the same way (its products over im2col's columns, at the end).
 
 The kept connections of W (out, in) are given by a fixed pattern in two orders: by output
 row (``row_ptr``, ``row_cols``: CSR) and by input column (``col_ptr``, ``col_rows``,
@@ -21,6 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import threads
+from .conv import _grad_out_t, col2im, im2col, output_size
 
 SPARSE_MIN_WORK = 1 << 18  # multiply-adds B * nnz (gather: nnz) below which the loop is serial
 
@@ -32,6 +34,10 @@ SPARSE_MIN_WORK = 1 << 18  # multiply-adds B * nnz (gather: nnz) below which the
 # the choice is 0.2, where the sparse step wins on every shape. benchmarks/bench_breakeven.py
 # measures it against PyTorch too (benchmarks/results/breakeven.json).
 BREAK_EVEN_DENSITY = 0.2
+
+# The same for a convolution (``ops.sparse.sparse_conv2d``): its im2col and col2im cost the
+# same either way, only its three products shrink with the density.
+CONV_BREAK_EVEN_DENSITY = 0.2
 
 
 def pattern_from_mask(mask: np.ndarray) -> tuple:
@@ -125,3 +131,37 @@ def weight_grad(g_t, x_t, row_ptr, row_cols, x_rows, out_features, in_features):
             dw[o, row_cols[p]] = s
     threads.restore(previous)
     return dw
+
+
+# ------------------------------------------------------------- convolution: sparse products
+# A convolution is a product over patches: out^T (OC, N*OH*OW) = W (OC, C*KH*KW) cols, with
+# cols = im2col(x) (kernels/conv.py). With W sparse, its three products are the sparse linear
+# kernels above, the positions N*OH*OW of the patches playing the batch: O(N*OH*OW * nnz) each
+# instead of O(N*OH*OW * OC*C*KH*KW). im2col and col2im cost what they cost densely. The
+# pattern is ``pattern_from_mask(mask.reshape(OC, -1))``.
+
+def sparse_conv2d_forward(x, values, row_ptr, row_cols, kh, kw, stride, padding):
+    """out (N, OC, OH, OW) = x correlated with the weight holding ``values`` at the pattern;
+    returns ``(out, cols)`` as ``conv.conv2d_forward`` does."""
+    n, _, h, w = x.shape
+    oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
+    cols = im2col(x, kh, kw, stride, padding)
+    out_t = forward_t(cols, values, row_ptr, row_cols)                  # (OC, N*OH*OW)
+    out = np.ascontiguousarray(out_t.reshape(-1, n, oh, ow).transpose(1, 0, 2, 3))
+    return out, cols
+
+
+def sparse_conv2d_input_grad(grad_out, values, col_ptr, col_rows, col_pos, input_shape,
+                             kh, kw, stride, padding):
+    """dL/dx (N, C, H, W): col2im of W^T dout^T, W^T applied from the pattern's CSC side."""
+    n, c, h, w = input_shape
+    dcols = input_grad_t(_grad_out_t(grad_out), values, col_ptr, col_rows, col_pos)
+    return col2im(dcols, n, c, h, w, kh, kw, stride, padding)
+
+
+def sparse_conv2d_weight_grad(grad_out, cols, row_ptr, row_cols, weight_shape):
+    """dL/dW (OC, C, KH, KW), nonzero only at kept connections: dout^T cols^T there."""
+    oc = weight_shape[0]
+    dw = weight_grad(_grad_out_t(grad_out), cols, row_ptr, row_cols, row_cols, oc,
+                     cols.shape[0])
+    return dw.reshape(weight_shape)

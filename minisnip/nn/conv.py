@@ -5,13 +5,20 @@ import numpy as np
 
 from .. import functional as F
 from ..ops import checks
+from ..kernels.sparse import CONV_BREAK_EVEN_DENSITY, pattern_from_mask
 from ..ops.conv import conv_options, pool_options
+from ..ops.sparse import sparse_conv2d
 from ..tensor import Tensor
 from .module import Module, Parameter
+from .sparse import SparseKernelLayer
 
 
-class Conv2d(Module):
-    """PyTorch's Conv2d computing with ``c * W`` (the paper's Eq. 3), W (out, in, kh, kw)."""
+class Conv2d(SparseKernelLayer, Module):
+    """PyTorch's Conv2d computing with ``c * W`` (the paper's Eq. 3), W (out, in, kh, kw).
+    After pruning, ``use_sparse_kernel()`` computes its products from the kept connections
+    only (``nn/sparse.py``, ``ops.sparse.sparse_conv2d``)."""
+
+    BREAK_EVEN_DENSITY = CONV_BREAK_EVEN_DENSITY
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  dtype=np.float32):
@@ -32,12 +39,19 @@ class Conv2d(Module):
     def c(self) -> Tensor:
         return self.weight_mask
 
+    def _kept_connections(self):
+        return pattern_from_mask(self.c.data.reshape(self.out_channels, -1) != 0)
+
     def forward(self, x):
         shape = checks.tensor_argument(x, f"Conv2d({self.in_channels}, {self.out_channels})",
                                        "input").shape
         if len(shape) != 4 or shape[1] != self.in_channels:
             raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input "
                              f"(N, {self.in_channels}, H, W), got {tuple(shape)}")
+        pattern = self._sparse_now()
+        if pattern is not None:
+            return sparse_conv2d(x, self.weight, self.masked("bias"), pattern, self.stride,
+                                 self.padding)
         return F.conv2d(x, self.c * self.weight, self.masked("bias"), self.stride, self.padding)
 
     def extra_repr(self):

@@ -138,7 +138,7 @@ class Module:
         break-even measured in ``benchmarks/bench_breakeven.py``); ``True``, every such layer;
         ``False``, none (every layer computes densely with ``c * w``). Applies to this module
         and all its descendants; call it after pruning (the masks are then read-only until
-        rewritten through ``minisnip.masks.write``; see ``Linear.use_sparse_kernel``). The
+        rewritten through ``minisnip.masks.write``; see ``nn.sparse.SparseKernelLayer``). The
         results equal the dense path's to float rounding.
 
         The choice is made now, from the masks as they are: a layer whose mask is rewritten
@@ -146,7 +146,8 @@ class Module:
         choose afresh.
 
         Returns ``{layer name: True if it now computes sparse}`` for every layer that has a
-        sparse kernel (``Linear``), in ``named_modules`` order: what a run record stores.
+        sparse kernel (``Linear``, ``Conv2d``), in ``named_modules`` order: what a run record
+        stores.
         """
         if not (mode is True or mode is False or mode == "auto"):
             raise ValueError(f"use_sparse_kernels: mode must be 'auto', True or False, got "

@@ -21,4 +21,4 @@ from .reduction import (Amax, Amin, Mean, Sum, TakeAlongDim, amax, amin, max, me
                         min, normalize_dims, sum)
 from .shape import (Cat, GetItem, Permute, Reshape, Stack, cat, flatten, getitem,  # noqa: F401
                     permute, reshape, stack, transpose)
-from .sparse import SparseLinear, sparse_linear  # noqa: F401
+from .sparse import SparseLinear, sparse_conv2d, sparse_linear  # noqa: F401

@@ -7,6 +7,7 @@ from ..autograd import Function
 from ..kernels import batchnorm as bn_kernel
 from ..kernels import conv as conv_kernel
 from ..kernels import pool as pool_kernel
+from ..kernels import sparse as sparse_kernel
 from ..tensor import Tensor, raw
 from . import checks
 from .linalg import products
@@ -40,7 +41,11 @@ def batch_tiles(n: int, bytes_per_image: int, budget: int | None = None) -> list
 
 class Conv2d(Function):
     """``conv2d(x, w, b)``: kernels/conv.py conv2d_forward, conv2d_input_grad, conv2d_weight_grad,
-    im2col, over the batch in tiles (:func:`batch_tiles`).
+    im2col, over the batch in tiles (:func:`batch_tiles`). With ``pattern`` (the kept
+    connections of a pruned weight, ``kernels.sparse.pattern_from_mask(c.reshape(OC, -1))``)
+    its three products run on the kept connections only: kernels/sparse.py
+    sparse_conv2d_forward, sparse_conv2d_input_grad, sparse_conv2d_weight_grad; the weight
+    must then be 0 outside the pattern for the result to equal the dense one.
 
     The memory of im2col is bounded by tiling: a tile's column matrix (C*KH*KW rows, one
     column per output position of its images) is at most :data:`COLS_BUDGET_BYTES` (or one
@@ -54,21 +59,21 @@ class Conv2d(Function):
     columns when a single image is over it)."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding):
+    def forward(ctx, x, weight, bias, stride, padding, pattern):
         n, c, h, w = x.shape
         kh, kw = weight.shape[2:]
         oh = conv_kernel.output_size(h, kh, stride, padding)
         ow = conv_kernel.output_size(w, kw, stride, padding)
         ctx.tiles = batch_tiles(n, c * kh * kw * oh * ow * x.dtype.itemsize)
         ctx.input_shape, ctx.stride, ctx.padding = x.shape, stride, padding
+        ctx.products = _TileProducts(weight, stride, padding, pattern)
         if len(ctx.tiles) == 1:
-            out, cols = conv_kernel.conv2d_forward(x, weight, stride, padding, products())
+            out, cols = ctx.products.forward(x)
             ctx.save_for_backward(cols, x, weight)
         else:
             out = None
             for start, stop in ctx.tiles:
-                part, _ = conv_kernel.conv2d_forward(x[start:stop], weight, stride, padding,
-                                                     products())
+                part, _ = ctx.products.forward(x[start:stop])
                 if out is None:
                     out = np.empty((n,) + part.shape[1:], dtype=part.dtype)
                 out[start:stop] = part
@@ -80,33 +85,64 @@ class Conv2d(Function):
     @staticmethod
     def backward(ctx, grad):
         cols, x, weight = ctx.saved
-        needs = ctx.needs_input_grad
-        stride, padding = ctx.stride, ctx.padding
-        _, kh, kw = weight.shape[1:]
+        needs, products = ctx.needs_input_grad, ctx.products
         if cols is not None:  # one tile: as untiled
-            gx = conv_kernel.conv2d_input_grad(grad, weight, ctx.input_shape, stride, padding,
-                                               products()) if needs[0] else None
-            gw = conv_kernel.conv2d_weight_grad(grad, cols, weight.shape,
-                                                products()) if needs[1] else None
+            gx = products.input_grad(grad, ctx.input_shape) if needs[0] else None
+            gw = products.weight_grad(grad, cols) if needs[1] else None
         else:
             gx = gw = None
             for start, stop in ctx.tiles:
                 g = grad[start:stop]
                 if needs[0]:
-                    part = conv_kernel.conv2d_input_grad(g, weight, x[start:stop].shape, stride,
-                                                         padding, products())
+                    part = products.input_grad(g, x[start:stop].shape)
                     if gx is None:
                         gx = np.empty(ctx.input_shape, dtype=part.dtype)
                     gx[start:stop] = part
                 if needs[1]:
-                    tile_cols = conv_kernel.im2col(x[start:stop], kh, kw, stride, padding)
-                    part = conv_kernel.conv2d_weight_grad(g, tile_cols, weight.shape, products())
+                    part = products.weight_grad(g, products.columns(x[start:stop]))
                     if gw is None:
                         gw = part
                     else:
                         gw += part
         gb = grad.sum(axis=(0, 2, 3)) if needs[2] else None
-        return gx, gw, gb, None, None
+        return gx, gw, gb, None, None, None
+
+
+class _TileProducts:
+    """The three products of one tile of a convolution: dense (the matmul backend that
+    ``ops/linalg.py`` chose) or, given a pattern, on the kept connections only."""
+
+    def __init__(self, weight, stride, padding, pattern):
+        self.weight, self.stride, self.padding, self.pattern = weight, stride, padding, pattern
+        self.kh, self.kw = weight.shape[2:]
+        if pattern is not None:  # the kept weights, gathered once for every tile
+            self.values = sparse_kernel.gather(weight.reshape(weight.shape[0], -1),
+                                               pattern[0], pattern[1])
+
+    def forward(self, x):
+        if self.pattern is None:
+            return conv_kernel.conv2d_forward(x, self.weight, self.stride, self.padding,
+                                              products())
+        return sparse_kernel.sparse_conv2d_forward(x, self.values, self.pattern[0],
+                                                   self.pattern[1], self.kh, self.kw,
+                                                   self.stride, self.padding)
+
+    def input_grad(self, grad, input_shape):
+        if self.pattern is None:
+            return conv_kernel.conv2d_input_grad(grad, self.weight, input_shape, self.stride,
+                                                 self.padding, products())
+        return sparse_kernel.sparse_conv2d_input_grad(grad, self.values, *self.pattern[2:],
+                                                      input_shape, self.kh, self.kw,
+                                                      self.stride, self.padding)
+
+    def weight_grad(self, grad, cols):
+        if self.pattern is None:
+            return conv_kernel.conv2d_weight_grad(grad, cols, self.weight.shape, products())
+        return sparse_kernel.sparse_conv2d_weight_grad(grad, cols, self.pattern[0],
+                                                       self.pattern[1], self.weight.shape)
+
+    def columns(self, x):
+        return conv_kernel.im2col(x, self.kh, self.kw, self.stride, self.padding)
 
 
 class MaxPool2d(Function):
@@ -211,22 +247,29 @@ def conv_options(op, stride, padding):
 def conv2d(x, weight, bias=None, stride=1, padding=0):
     """2-D convolution of x (N, C, H, W) with weight (OC, C, KH, KW), as ``torch.conv2d``
     (``stride`` and ``padding`` equal in both directions; ``dilation`` and ``groups`` 1)."""
-    sx = checks.tensor_argument(x, "conv2d", "input").shape
-    sw = checks.tensor_argument(weight, "conv2d", "weight").shape
+    stride, padding = conv2d_arguments(x, weight, bias, stride, padding, "conv2d")
+    return Conv2d.apply(x, weight, bias, stride, padding, None)
+
+
+def conv2d_arguments(x, weight, bias, stride, padding, op) -> tuple:
+    """The checks of ``conv2d`` (and ``sparse_conv2d``): shapes, channels, options; returns
+    (stride, padding) as ints."""
+    sx = checks.tensor_argument(x, op, "input").shape
+    sw = checks.tensor_argument(weight, op, "weight").shape
     if len(sx) != 4 or len(sw) != 4:
-        raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (OC, C, KH, KW), got "
+        raise ValueError(f"{op}: expected input (N, C, H, W) and weight (OC, C, KH, KW), got "
                          f"{sx} and {sw}")
     if sx[1] != sw[1]:
-        raise ValueError(f"conv2d: input {sx} has {sx[1]} channels, weight {sw} expects {sw[1]}")
+        raise ValueError(f"{op}: input {sx} has {sx[1]} channels, weight {sw} expects {sw[1]}")
     if 0 in sx[1:] or 0 in sw:
-        raise ValueError(f"conv2d: input {sx} and weight {sw}: only the batch N may be 0")
-    stride, padding = conv_options("conv2d", stride, padding)
+        raise ValueError(f"{op}: input {sx} and weight {sw}: only the batch N may be 0")
+    stride, padding = conv_options(op, stride, padding)
     if sx[2] + 2 * padding < sw[2] or sx[3] + 2 * padding < sw[3]:
-        raise ValueError(f"conv2d: kernel {sw[2:]} is larger than the padded input "
+        raise ValueError(f"{op}: kernel {sw[2:]} is larger than the padded input "
                          f"{(sx[2] + 2 * padding, sx[3] + 2 * padding)}")
-    if bias is not None and checks.tensor_argument(bias, "conv2d", "bias").shape != (sw[0],):
-        raise ValueError(f"conv2d: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
-    return Conv2d.apply(x, weight, bias, stride, padding)
+    if bias is not None and checks.tensor_argument(bias, op, "bias").shape != (sw[0],):
+        raise ValueError(f"{op}: bias of shape {raw(bias).shape}, expected ({sw[0]},)")
+    return stride, padding
 
 
 def _is_default(value, default) -> bool:

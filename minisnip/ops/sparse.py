@@ -1,4 +1,6 @@
-"""A Linear layer computed from its kept connections only (kernels/sparse.py)."""
+"""Layers computed from their kept connections only (kernels/sparse.py): a Linear layer
+(``SparseLinear``, ``sparse_linear``) and a convolution (``sparse_conv2d``: the ``Conv2d``
+Function of ops/conv.py given the pattern)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +8,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import sparse as kernel
 from . import checks
+from .conv import Conv2d, conv2d_arguments
 
 
 class SparseLinear(Function):
@@ -74,3 +77,18 @@ def sparse_linear(x, weight, bias, pattern, columns=None):
         raise ValueError("sparse_linear: columns do not belong to the pattern (make them with "
                          "kernels.sparse.compact_columns(pattern[1], in_features))")
     return SparseLinear.apply(x, weight, bias, pattern, columns=columns)
+
+
+def sparse_conv2d(x, weight, bias, pattern, stride=1, padding=0):
+    """``conv2d(x, c * W, b)`` computed from the kept connections only, c given by ``pattern``
+    (``kernels.sparse.pattern_from_mask(c.reshape(OC, -1))``). W must be 0 outside the pattern
+    (a pruned layer's weight is) for the result to equal the dense one; its gradient is
+    nonzero only at the pattern."""
+    stride, padding = conv2d_arguments(x, weight, bias, stride, padding, "sparse_conv2d")
+    sw = weight.shape
+    if len(pattern) != 5 or len(pattern[0]) != sw[0] + 1 or \
+            len(pattern[2]) != sw[1] * sw[2] * sw[3] + 1:
+        raise ValueError(f"sparse_conv2d: the pattern does not describe a {tuple(sw)} weight "
+                         f"(make it with kernels.sparse.pattern_from_mask(mask.reshape("
+                         f"{sw[0]}, -1)))")
+    return Conv2d.apply(x, weight, bias, stride, padding, pattern)
