@@ -9,14 +9,14 @@ alternating round by round (``common.py``):
 
 * ``minisnip-sparse``: the pruned network after ``model.use_sparse_kernels(mode)`` (``--mode
   auto``: the layers below the break-even density; ``--mode on``: every layer with a sparse
-  kernel, today Linear);
+  kernel: Linear and Conv2d);
 * ``minisnip-dense``: the same pruned network computing densely with ``c * w``;
 * ``torch-masked`` (the reference): PyTorch with minisnip's weights and masks, computing with
   ``weight * mask`` through ``torch.nn.utils.prune.custom_from_mask``, the natural way.
 
 The speed-up is PyTorch's masked time over minisnip's, per round; its median over rounds is
 printed beside the goals: LeNet-300-100 >= 5x at 99% and >= 2.5x at 95%, LeNet-5-Caffe >= 2x
-at 99%, LSTM-s >= 1.5x at 95%. Which ops ran (``SparseLinear`` or ``Linear``, ...) is counted
+at 99%, LSTM-s >= 1.5x at 95%. Which layers ran sparse is printed; which ops ran is counted
 in one profiled step at every setting, and at the goals' settings the whole breakdown is
 printed. Writes benchmarks/results/sparse.json.
 """
@@ -82,7 +82,7 @@ def measure(session, name, sparsity, args) -> dict:
           + (f"  speed-up over PyTorch masked: sparse {s['median']:.2f}x "
              f"(rounds {s['min']:.2f}-{s['max']:.2f}), dense c*w "
              f"{out['speedup_dense']['median']:.2f}x" if s else "")
-          + f"  [sparse ops: {out['sparse_ops'] or 'none'}]")
+          + f"  [sparse layers: {', '.join(out['switch']['layers']) or 'none'}]")
     d = out["timing"]["other_cores_per_round"]
     print(f"{'':21s}other processes per round: {min(d):.2f}-{max(d):.2f} cores"
           + (f"; quiet rounds only ({len(s['quiet']['per_round'])}): sparse "

@@ -32,12 +32,17 @@ SPARSE_MIN_WORK = 1 << 18  # multiply-adds B * nnz (gather: nnz) below which the
 # 0.69-0.82x at density 0.5, 0.94-1.23x at 0.3, 1.20-1.55x at 0.2, 2.2-2.7x at 0.1, for
 # 784x300, 300x100 and 800x500 layers; the dense products gain more from a second thread, so
 # the choice is 0.2, where the sparse step wins on every shape. benchmarks/bench_breakeven.py
-# measures it against PyTorch too (benchmarks/results/breakeven.json).
+# measures forward and backward against PyTorch too (benchmarks/results/breakeven.json, 2
+# threads: sparse / dense 0.99x at 0.3, 0.76x at 0.2 on 784x300, break-even 0.30).
 BREAK_EVEN_DENSITY = 0.2
 
 # The same for a convolution (``ops.sparse.sparse_conv2d``): its im2col and col2im cost the
-# same either way, only its three products shrink with the density.
-CONV_BREAK_EVEN_DENSITY = 0.2
+# same either way, only its three products shrink with the density. Measured forward and
+# backward at batch 100, 2 threads (benchmarks/bench_breakeven.py, breakeven.json): sparse /
+# dense 0.74x at 0.3 and 1.04x at 0.5 for a 64 -> 64 3x3 layer on 8x8 inputs (break-even
+# 0.475); LeNet-5-Caffe's second convolution (20 -> 50, 5x5 on 12x12) is faster sparse at
+# every density, 0.75x at 1.0 (its dense product is the slower one there). 0.4: below both.
+CONV_BREAK_EVEN_DENSITY = 0.4
 
 
 def pattern_from_mask(mask: np.ndarray) -> tuple:
