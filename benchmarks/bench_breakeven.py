@@ -1,4 +1,4 @@
-"""Issue 11, goal 3: the break-even density of the sparse kernel for one layer shape.
+"""Issue 11, goal 3: the break-even density of the sparse kernels, layer shape by layer shape.
 
     python benchmarks/bench_breakeven.py [--shapes 784x300] [--convs 20x50x5@12,64x64x3@8p1]
                                          [--batch 100]

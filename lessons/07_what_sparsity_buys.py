@@ -164,6 +164,13 @@ for sparsity in ((0.95, 0.99) if FAST else (0.9, 0.95, 0.98, 0.99)):
 # step, over several runs; `NUMBA_NUM_THREADS=1` shows how much of the dense step was
 # parallel. Which layer of LeNet-300-100 stays dense at 95%, and why? (Look at SNIP's per-layer
 # densities in lesson 4's report, and at the break-even of section 1.)
+#
+# **Convolutions too.** A convolution is a matrix product over patches (lesson 5: im2col), so
+# a pruned `Conv2d` runs on the same sparse kernels, the patch positions playing the batch
+# (`kernels/sparse.py`, its last section). Only the products shrink: im2col, col2im and the
+# pooling cost what they cost. Change `build_model("lenet300")` above to `"lenet5"` (and the
+# batch to `(100, 1, 28, 28)`) and see which layers `use_sparse_kernels("auto")` moves, and
+# what the step gains at 99%.
 
 # %%
 print("lesson 7 done")

@@ -439,6 +439,11 @@ for _density in (0.0, 0.3, 1.0):
         lambda rng, density=_density: (rng.random((6, 7)) < density,))
 
 
+@case("sparse.pattern_from_mask")
+def pattern_of_a_convolution_mask(rng):
+    return (rng.random((4, 2, 3, 3)) < 0.3,)
+
+
 @case("sparse.gather")
 def gather_kept_weights(rng):
     pattern = ref.pattern_from_mask(_mask(rng))
@@ -480,6 +485,13 @@ for _density in (0.0, 0.1, 1.0):
 def _conv_pattern(rng, oc, c, kh, kw, density=0.3):
     mask = _mask(rng, density, (oc, c * kh * kw))
     return ref.pattern_from_mask(mask)
+
+
+@case("sparse.sparse_conv2d_forward")
+def sparse_conv_forward_of_no_image(rng):
+    row_ptr, row_cols, *_ = _conv_pattern(rng, 6, 2, 3, 3)
+    return (np.zeros((0, 2, 5, 5)), _normal(rng, (row_cols.size,)), row_ptr, row_cols, 3, 3,
+            1, 1)
 
 
 @case("sparse.sparse_conv2d_forward")

@@ -128,11 +128,13 @@ def test_sparse_convolutions_train_as_the_dense_ones(seed, batch, channels, kern
     opts = [_make_optimizer(kind, net) for net in nets]
     rng = np.random.default_rng(seed + 1)
     x, y = rng.standard_normal((batch, channels[0], 7, 7)), rng.integers(0, 3, batch)
-    before = conv_op.COLS_BUDGET_BYTES
+    before, kernel, calls = conv_op.COLS_BUDGET_BYTES, sparse_kernels.sparse_conv2d_forward, []
+    sparse_kernels.sparse_conv2d_forward = lambda *a: calls.append(a[0].shape) or kernel(*a)
     if tiles:  # one image per tile: the backward recomputes each tile's columns
         conv_op.COLS_BUDGET_BYTES = 1
     try:
         _train(nets, opts, x, y, 3)
+        assert len(calls) == 3 * 2 * (batch if tiles else 1)  # the sparse twin ran sparse
         _assert_twins(nets, opts)
         for (_, _, c0), (_, _, c1) in zip(nets[0].named_masks(), nets[1].named_masks()):
             fewer = c0.data * (rng.random(c0.shape) < 0.5)
@@ -142,11 +144,18 @@ def test_sparse_convolutions_train_as_the_dense_ones(seed, batch, channels, kern
         _assert_twins(nets, opts)
     finally:
         conv_op.COLS_BUDGET_BYTES = before
+        sparse_kernels.sparse_conv2d_forward = kernel
 
 
-def test_a_float32_lenet5_batch_agrees_on_sparse_convolutions():
+def test_a_float32_lenet5_batch_agrees_on_sparse_convolutions_in_tiles(monkeypatch):
     from minisnip.models import build_model
     from minisnip.nn import init
+    from minisnip.ops import conv as conv_op
+    monkeypatch.setattr(conv_op, "COLS_BUDGET_BYTES", 2 ** 18)  # conv1 8, conv2 2 images a tile
+    calls = []
+    kernel = sparse_kernels.sparse_conv2d_forward
+    monkeypatch.setattr(sparse_kernels, "sparse_conv2d_forward",
+                        lambda *a: calls.append(a[0].shape) or kernel(*a))
     nets = [build_model("lenet5"), build_model("lenet5")]
     init.initialize(nets[0], "vs-x", rng=np.random.default_rng(0))
     rng = np.random.default_rng(1)
@@ -159,20 +168,75 @@ def test_a_float32_lenet5_batch_agrees_on_sparse_convolutions():
     opts = [_make_optimizer("sgd", net) for net in nets]
     x, y = rng.random((32, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 32)
     _train(nets, opts, x, y, 4)
+    assert calls == [(2, 20, 12, 12)] * 16 * 4  # conv2 only, in 16 tiles, every step
     _assert_twins(nets, opts, rtol=2e-5)
 
 
-def test_sparse_conv2d_refuses_a_pattern_of_another_weight():
+def test_a_sparse_convolution_takes_no_image_and_mixed_dtypes_as_the_dense_one():
+    rng = np.random.default_rng(0)
+    mask = rng.random((4, 3, 3, 3)) < 0.3
+    pattern = sparse_kernels.pattern_from_mask(mask)
+    for x_dtype, w_dtype in ((np.float32, np.float64), (np.float64, np.float32),
+                             (np.float32, np.float32)):
+        for n in (0, 2):
+            x = rng.standard_normal((n, 3, 6, 6)).astype(x_dtype)
+            w = (rng.standard_normal(mask.shape) * mask).astype(w_dtype)
+            results = []
+            for sparse in (False, True):
+                xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+                y = (F.sparse_conv2d(xt, wt, None, pattern, stride=2, padding=1) if sparse
+                     else F.conv2d(xt, wt * Tensor(mask.astype(w_dtype)), None, stride=2,
+                                   padding=1))
+                y.sum().backward()
+                results.append((y.data, xt.grad, wt.grad))
+            for got, want in zip(results[1], results[0]):
+                assert got.dtype == want.dtype and got.shape == want.shape
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    layer = nn.Conv2d(3, 4, 3)
+    masks.apply(layer, [mask])
+    layer.use_sparse_kernel()
+    assert layer(Tensor(np.zeros((0, 3, 6, 6), np.float32))).shape == (0, 4, 4, 4)
+
+
+@pytest.mark.parametrize("x_dtype,w_dtype,b_dtype", [
+    (np.float32, np.float64, np.float32), (np.float64, np.float32, np.float32),
+    (np.float32, np.float32, np.float64), (np.float64, np.float64, np.float64)])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_sparse_linear_gives_the_dtypes_of_the_dense_one(x_dtype, w_dtype, b_dtype, order):
+    rng = np.random.default_rng(0)
+    mask = rng.random((4, 5)) < 0.5
+    x0 = np.asarray(rng.standard_normal((3, 5)), order=order).astype(x_dtype, order="K")
+    w0 = (rng.standard_normal((4, 5)) * mask).astype(w_dtype)
+    results = []
+    for sparse in (False, True):
+        x, w = Tensor(x0.copy(order="K"), requires_grad=True), Tensor(w0, requires_grad=True)
+        b = Tensor(np.ones(4, b_dtype), requires_grad=True)
+        y = (F.sparse_linear(x, w, b, sparse_kernels.pattern_from_mask(mask)) if sparse
+             else F.linear(x, w * Tensor(mask.astype(w_dtype)), b))
+        y.sum().backward()
+        results.append((y.data, x.grad, w.grad, b.grad))
+    for got, want in zip(results[1], results[0]):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_sparse_ops_refuse_a_pattern_of_another_weight():
     rng = np.random.default_rng(0)
     x, w = Tensor(rng.standard_normal((2, 3, 6, 6))), Tensor(rng.standard_normal((4, 3, 3, 3)))
-    for mask in (np.ones((4, 3 * 3 * 2), bool), np.ones((5, 27), bool)):
+    truncated = list(sparse_kernels.pattern_from_mask(np.ones((4, 3, 3, 3), bool)))
+    truncated[1] = truncated[1][:-1]
+    for pattern in (sparse_kernels.pattern_from_mask(np.ones((4, 3 * 3 * 2), bool)),
+                    sparse_kernels.pattern_from_mask(np.ones((5, 27), bool)), truncated):
         with pytest.raises(ValueError, match=r"sparse_conv2d: the pattern does not describe a "
                                              r"\(4, 3, 3, 3\) weight"):
-            F.sparse_conv2d(x, w, None, sparse_kernels.pattern_from_mask(mask.reshape(
-                mask.shape[0], -1)))
+            F.sparse_conv2d(x, w, None, pattern)
     with pytest.raises(ValueError, match=r"sparse_conv2d: input \(2, 3, 6, 6\) has 3 channels"):
         F.sparse_conv2d(x, Tensor(np.ones((4, 2, 3, 3))), None,
                         sparse_kernels.pattern_from_mask(np.ones((4, 18), bool)))
+    with pytest.raises(ValueError, match=r"sparse_linear: the pattern does not describe a "
+                                         r"\(4, 5\) weight"):
+        F.sparse_linear(Tensor(np.ones((2, 5))), Tensor(np.ones((4, 5))), None,
+                        sparse_kernels.pattern_from_mask(np.ones((4, 6), bool)))
 
 
 def test_a_float32_lenet_batch_agrees_after_several_steps():

@@ -480,7 +480,10 @@ def adam_step_kept(w, g, m, v, kept, lr, beta1, beta2, eps, weight_decay, step):
 # ---------------------------------------------------------------------- kernels/sparse.py
 def pattern_from_mask(mask):
     """(row_ptr, row_cols, col_ptr, col_rows, col_pos) by walking the mask: row by row for
-    the CSR order, column by column for the CSC order, col_pos pointing into the CSR order."""
+    the CSR order, column by column for the CSC order, col_pos pointing into the CSR order;
+    a mask of more than two dimensions is read with one row per output."""
+    mask = np.asarray(mask)
+    mask = mask.reshape(mask.shape[0], -1)
     out_features, in_features = mask.shape
     row_ptr, row_cols, position = [0], [], {}
     for o in range(out_features):

@@ -1,5 +1,5 @@
 """Sparse kernels: y = x W^T + b when W has few kept connections (after SNIP), and the
-convolution computed the same way (its products over im2col's columns, at the end).
+convolution computed the same way (its products over im2col's columns: the last section).
 
 The kept connections of W (out, in) are given by a fixed pattern in two orders: by output
 row (``row_ptr``, ``row_cols``: CSR) and by input column (``col_ptr``, ``col_rows``,
@@ -26,17 +26,19 @@ from .conv import _grad_out_t, col2im, im2col, output_size
 
 SPARSE_MIN_WORK = 1 << 18  # multiply-adds B * nnz (gather: nnz) below which the loop is serial
 
-# The density at or below which a layer's sparse step (forward, both gradients, the update of
-# the kept weights) beats its dense c * w step, used by ``model.use_sparse_kernels("auto")``.
+# The density at or below which a Linear layer's sparse step (forward, both gradients, the
+# update of the kept weights) beats its dense c * w step, used by
+# ``model.use_sparse_kernels("auto")`` (``nn.Linear.BREAK_EVEN_DENSITY``).
 # Measured per layer step at batch 100, one thread (CPU time, best of 7): dense / sparse =
 # 0.69-0.82x at density 0.5, 0.94-1.23x at 0.3, 1.20-1.55x at 0.2, 2.2-2.7x at 0.1, for
 # 784x300, 300x100 and 800x500 layers; the dense products gain more from a second thread, so
 # the choice is 0.2, where the sparse step wins on every shape. benchmarks/bench_breakeven.py
 # measures forward and backward against PyTorch too (benchmarks/results/breakeven.json, 2
 # threads: sparse / dense 0.99x at 0.3, 0.76x at 0.2 on 784x300, break-even 0.30).
-BREAK_EVEN_DENSITY = 0.2
+LINEAR_BREAK_EVEN_DENSITY = 0.2
 
-# The same for a convolution (``ops.sparse.sparse_conv2d``): its im2col and col2im cost the
+# The same for a convolution (``ops.sparse.sparse_conv2d``, ``nn.Conv2d.BREAK_EVEN_DENSITY``):
+# its im2col and col2im cost the
 # same either way, only its three products shrink with the density. Measured forward and
 # backward at batch 100, 2 threads (benchmarks/bench_breakeven.py, breakeven.json): sparse /
 # dense 0.74x at 0.3 and 1.04x at 0.5 for a 64 -> 64 3x3 layer on 8x8 inputs (break-even
@@ -46,7 +48,11 @@ CONV_BREAK_EVEN_DENSITY = 0.4
 
 
 def pattern_from_mask(mask: np.ndarray) -> tuple:
-    """(row_ptr, row_cols, col_ptr, col_rows, col_pos) of the nonzeros of a 2-D mask."""
+    """(row_ptr, row_cols, col_ptr, col_rows, col_pos) of the nonzeros of a mask, read as a
+    matrix with one row per output: (out, in) as it is, a convolution's (OC, C, KH, KW) as
+    (OC, C*KH*KW)."""
+    mask = np.asarray(mask)
+    mask = mask.reshape(mask.shape[0], -1)
     rows, cols = np.nonzero(mask)                       # row-major order = CSR order
     out_features, in_features = mask.shape
     row_ptr = np.zeros(out_features + 1, np.int64)
@@ -143,7 +149,8 @@ def weight_grad(g_t, x_t, row_ptr, row_cols, x_rows, out_features, in_features):
 # cols = im2col(x) (kernels/conv.py). With W sparse, its three products are the sparse linear
 # kernels above, the positions N*OH*OW of the patches playing the batch: O(N*OH*OW * nnz) each
 # instead of O(N*OH*OW * OC*C*KH*KW). im2col and col2im cost what they cost densely. The
-# pattern is ``pattern_from_mask(mask.reshape(OC, -1))``.
+# pattern is ``pattern_from_mask(mask)`` of the (OC, C, KH, KW) mask. x and the values must
+# have one dtype (``ops/sparse.py`` casts x as the dense products would promote it).
 
 def sparse_conv2d_forward(x, values, row_ptr, row_cols, kh, kw, stride, padding):
     """out (N, OC, OH, OW) = x correlated with the weight holding ``values`` at the pattern;
@@ -152,7 +159,8 @@ def sparse_conv2d_forward(x, values, row_ptr, row_cols, kh, kw, stride, padding)
     oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
     cols = im2col(x, kh, kw, stride, padding)
     out_t = forward_t(cols, values, row_ptr, row_cols)                  # (OC, N*OH*OW)
-    out = np.ascontiguousarray(out_t.reshape(-1, n, oh, ow).transpose(1, 0, 2, 3))
+    out_t = out_t.reshape(row_ptr.size - 1, n, oh, ow)
+    out = np.ascontiguousarray(out_t.transpose(1, 0, 2, 3))
     return out, cols
 
 

@@ -18,7 +18,7 @@ class Conv2d(SparseKernelLayer, Module):
     After pruning, ``use_sparse_kernel()`` computes its products from the kept connections
     only (``nn/sparse.py``, ``ops.sparse.sparse_conv2d``)."""
 
-    BREAK_EVEN_DENSITY = CONV_BREAK_EVEN_DENSITY
+    BREAK_EVEN_DENSITY = CONV_BREAK_EVEN_DENSITY  # for use_sparse_kernels("auto")
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  dtype=np.float32):
@@ -40,7 +40,7 @@ class Conv2d(SparseKernelLayer, Module):
         return self.weight_mask
 
     def _kept_connections(self):
-        return pattern_from_mask(self.c.data.reshape(self.out_channels, -1) != 0)
+        return pattern_from_mask(self.c.data != 0)
 
     def forward(self, x):
         shape = checks.tensor_argument(x, f"Conv2d({self.in_channels}, {self.out_channels})",
@@ -49,7 +49,7 @@ class Conv2d(SparseKernelLayer, Module):
             raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input "
                              f"(N, {self.in_channels}, H, W), got {tuple(shape)}")
         pattern = self._sparse_now()
-        if pattern is not None:
+        if pattern is not None:  # with conv2d's checks (O(1), as on the dense path)
             return sparse_conv2d(x, self.weight, self.masked("bias"), pattern, self.stride,
                                  self.padding)
         return F.conv2d(x, self.c * self.weight, self.masked("bias"), self.stride, self.padding)

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import functional as F
 from ..ops import checks
-from ..kernels.sparse import BREAK_EVEN_DENSITY, compact_columns, pattern_from_mask
+from ..kernels.sparse import LINEAR_BREAK_EVEN_DENSITY, compact_columns, pattern_from_mask
 from ..ops.sparse import SparseLinear
 from ..tensor import Tensor
 from .module import Module, Parameter
@@ -22,6 +22,8 @@ class Linear(SparseKernelLayer, Module):
     (``nn/sparse.py``, ``ops/sparse.py``).
     """
 
+    BREAK_EVEN_DENSITY = LINEAR_BREAK_EVEN_DENSITY  # for use_sparse_kernels("auto")
+
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32):
         super().__init__()
         in_features = checks.integer(in_features, "Linear", "in_features", minimum=1)
@@ -37,8 +39,6 @@ class Linear(SparseKernelLayer, Module):
     def c(self) -> Tensor:
         """The mask of the weight: the paper's indicator variables c (Eq. 3)."""
         return self.weight_mask
-
-    BREAK_EVEN_DENSITY = BREAK_EVEN_DENSITY
 
     def _kept_connections(self) -> tuple:
         """(pattern, compact columns or None): the columns when at most half the inputs are

@@ -17,8 +17,11 @@ class SparseKernelLayer:
     ``_kept_connections()``: what its sparse op needs, built from ``c`` (the pattern of
     ``kernels.sparse.pattern_from_mask``, and whatever else the op reads)."""
 
-    BREAK_EVEN_DENSITY = 0.0
+    BREAK_EVEN_DENSITY: float  # set by each layer class
     _sparse = None  # (what _kept_connections built, the mask version it was built from)
+
+    def _kept_connections(self):
+        raise NotImplementedError(f"{type(self).__name__} must say what its sparse op needs")
 
     def use_sparse_kernel(self, on: bool = True):
         """Compute with the kept connections only, for a mask that will not change any more

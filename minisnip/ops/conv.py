@@ -41,11 +41,12 @@ def batch_tiles(n: int, bytes_per_image: int, budget: int | None = None) -> list
 
 class Conv2d(Function):
     """``conv2d(x, w, b)``: kernels/conv.py conv2d_forward, conv2d_input_grad, conv2d_weight_grad,
-    im2col, over the batch in tiles (:func:`batch_tiles`). With ``pattern`` (the kept
-    connections of a pruned weight, ``kernels.sparse.pattern_from_mask(c.reshape(OC, -1))``)
-    its three products run on the kept connections only: kernels/sparse.py
-    sparse_conv2d_forward, sparse_conv2d_input_grad, sparse_conv2d_weight_grad; the weight
-    must then be 0 outside the pattern for the result to equal the dense one.
+    im2col, over the batch in tiles (:func:`batch_tiles`). Given ``pattern`` (the kept
+    connections of a pruned weight, ``kernels.sparse.pattern_from_mask(c)``) it computes
+    ``conv2d(x, c * w, b)`` with its three products on the kept connections only:
+    kernels/sparse.py sparse_conv2d_forward, sparse_conv2d_input_grad,
+    sparse_conv2d_weight_grad (w's entries outside the pattern are never read; their
+    gradient is 0).
 
     The memory of im2col is bounded by tiling: a tile's column matrix (C*KH*KW rows, one
     column per output position of its images) is at most :data:`COLS_BUDGET_BYTES` (or one
@@ -65,11 +66,12 @@ class Conv2d(Function):
         oh = conv_kernel.output_size(h, kh, stride, padding)
         ow = conv_kernel.output_size(w, kw, stride, padding)
         ctx.tiles = batch_tiles(n, c * kh * kw * oh * ow * x.dtype.itemsize)
-        ctx.input_shape, ctx.stride, ctx.padding = x.shape, stride, padding
-        ctx.products = _TileProducts(weight, stride, padding, pattern)
+        ctx.input_shape = x.shape
+        ctx.products = (DenseProducts(weight, stride, padding) if pattern is None else
+                        SparseProducts(weight, stride, padding, pattern, x.dtype))
         if len(ctx.tiles) == 1:
             out, cols = ctx.products.forward(x)
-            ctx.save_for_backward(cols, x, weight)
+            ctx.save_for_backward(cols, x)
         else:
             out = None
             for start, stop in ctx.tiles:
@@ -77,14 +79,14 @@ class Conv2d(Function):
                 if out is None:
                     out = np.empty((n,) + part.shape[1:], dtype=part.dtype)
                 out[start:stop] = part
-            ctx.save_for_backward(None, x, weight)
+            ctx.save_for_backward(None, x)
         if bias is not None:
             out += bias[None, :, None, None]
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        cols, x, weight = ctx.saved
+        cols, x = ctx.saved
         needs, products = ctx.needs_input_grad, ctx.products
         if cols is not None:  # one tile: as untiled
             gx = products.input_grad(grad, ctx.input_shape) if needs[0] else None
@@ -108,41 +110,57 @@ class Conv2d(Function):
         return gx, gw, gb, None, None, None
 
 
-class _TileProducts:
-    """The three products of one tile of a convolution: dense (the matmul backend that
-    ``ops/linalg.py`` chose) or, given a pattern, on the kept connections only."""
+class DenseProducts:
+    """The three products of a convolution on a batch (or a tile of it), dense: on the
+    matmul backend that ``ops/linalg.py`` chose."""
 
-    def __init__(self, weight, stride, padding, pattern):
-        self.weight, self.stride, self.padding, self.pattern = weight, stride, padding, pattern
+    def __init__(self, weight, stride, padding):
+        self.weight, self.stride, self.padding = weight, stride, padding
         self.kh, self.kw = weight.shape[2:]
-        if pattern is not None:  # the kept weights, gathered once for every tile
-            self.values = sparse_kernel.gather(weight.reshape(weight.shape[0], -1),
-                                               pattern[0], pattern[1])
 
     def forward(self, x):
-        if self.pattern is None:
-            return conv_kernel.conv2d_forward(x, self.weight, self.stride, self.padding,
-                                              products())
-        return sparse_kernel.sparse_conv2d_forward(x, self.values, self.pattern[0],
-                                                   self.pattern[1], self.kh, self.kw,
-                                                   self.stride, self.padding)
+        return conv_kernel.conv2d_forward(x, self.weight, self.stride, self.padding,
+                                          products())
 
     def input_grad(self, grad, input_shape):
-        if self.pattern is None:
-            return conv_kernel.conv2d_input_grad(grad, self.weight, input_shape, self.stride,
-                                                 self.padding, products())
-        return sparse_kernel.sparse_conv2d_input_grad(grad, self.values, *self.pattern[2:],
-                                                      input_shape, self.kh, self.kw,
-                                                      self.stride, self.padding)
+        return conv_kernel.conv2d_input_grad(grad, self.weight, input_shape, self.stride,
+                                             self.padding, products())
 
     def weight_grad(self, grad, cols):
-        if self.pattern is None:
-            return conv_kernel.conv2d_weight_grad(grad, cols, self.weight.shape, products())
+        return conv_kernel.conv2d_weight_grad(grad, cols, self.weight.shape, products())
+
+    def columns(self, x):
+        return conv_kernel.im2col(x, self.kh, self.kw, self.stride, self.padding)
+
+
+class SparseProducts(DenseProducts):
+    """The same products on the kept connections of ``pattern`` only. The kept weights are
+    gathered once, for all tiles; x and they are computed in the dtype the dense products
+    would give (``np.result_type`` of x and the weight)."""
+
+    def __init__(self, weight, stride, padding, pattern, x_dtype):
+        super().__init__(weight, stride, padding)
+        self.pattern = pattern
+        self.dtype = np.result_type(x_dtype, weight.dtype)
+        self.values = sparse_kernel.gather(weight.reshape(weight.shape[0], -1), pattern[0],
+                                           pattern[1]).astype(self.dtype, copy=False)
+
+    def forward(self, x):
+        return sparse_kernel.sparse_conv2d_forward(
+            x.astype(self.dtype, copy=False), self.values, self.pattern[0], self.pattern[1],
+            self.kh, self.kw, self.stride, self.padding)
+
+    def input_grad(self, grad, input_shape):
+        return sparse_kernel.sparse_conv2d_input_grad(
+            grad, self.values, *self.pattern[2:], input_shape, self.kh, self.kw, self.stride,
+            self.padding)
+
+    def weight_grad(self, grad, cols):
         return sparse_kernel.sparse_conv2d_weight_grad(grad, cols, self.pattern[0],
                                                        self.pattern[1], self.weight.shape)
 
     def columns(self, x):
-        return conv_kernel.im2col(x, self.kh, self.kw, self.stride, self.padding)
+        return super().columns(x.astype(self.dtype, copy=False))
 
 
 class MaxPool2d(Function):

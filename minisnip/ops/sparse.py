@@ -21,17 +21,18 @@ class SparseLinear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, pattern, columns=None):
         row_ptr, row_cols = pattern[0], pattern[1]
-        x2 = x.reshape(-1, x.shape[-1])
+        dtype = np.result_type(x.dtype, weight.dtype)  # what the dense products give
+        x2 = x.reshape(-1, x.shape[-1]).astype(dtype, copy=False)  # (keeps the layout)
         if columns is not None and not x2.T.flags.c_contiguous:
             used, x_rows = columns       # transpose only the columns a connection reads
             x_t = x2.T[used]
         else:
             x_rows = row_cols            # free for a column-major x, else one copy of x
             x_t = _batch_inner(x2)
-        values = kernel.gather(weight, row_ptr, row_cols)
+        values = kernel.gather(weight, row_ptr, row_cols).astype(dtype, copy=False)
         out = kernel.forward_t(x_t, values, row_ptr, x_rows).T  # a view, batch-inner
         if bias is not None:
-            out += bias  # in out's dtype and layout, as the dense linear keeps x's dtype
+            out += bias  # in out's dtype and layout, as the dense linear adds it
         ctx.save_for_backward(x_t, values, x_rows)
         ctx.pattern, ctx.x_shape, ctx.w_shape = pattern, x.shape, weight.shape
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -67,9 +68,7 @@ def sparse_linear(x, weight, bias, pattern, columns=None):
     ``columns``, optional, ``kernels.sparse.compact_columns`` of the pattern: x is then
     transposed only at the columns some connection reads."""
     sw = checks.linear_arguments(x, weight, bias, "sparse_linear")
-    if len(pattern) != 5 or len(pattern[0]) != sw[0] + 1 or len(pattern[2]) != sw[1] + 1:
-        raise ValueError(f"sparse_linear: the pattern does not describe a {sw} weight (make it "
-                         f"with kernels.sparse.pattern_from_mask(mask))")
+    check_pattern(pattern, sw[0], sw[1], "sparse_linear", sw)
     if columns is not None and (len(columns) != 2 or len(columns[1]) != len(pattern[1]) or (
             len(columns[1]) and (columns[1].max() >= len(columns[0])
                                  or columns[0][-1] >= sw[1]
@@ -81,14 +80,23 @@ def sparse_linear(x, weight, bias, pattern, columns=None):
 
 def sparse_conv2d(x, weight, bias, pattern, stride=1, padding=0):
     """``conv2d(x, c * W, b)`` computed from the kept connections only, c given by ``pattern``
-    (``kernels.sparse.pattern_from_mask(c.reshape(OC, -1))``). W must be 0 outside the pattern
-    (a pruned layer's weight is) for the result to equal the dense one; its gradient is
-    nonzero only at the pattern."""
+    (``kernels.sparse.pattern_from_mask(c)``): W's entries outside the pattern are never
+    read, and their gradient is 0."""
     stride, padding = conv2d_arguments(x, weight, bias, stride, padding, "sparse_conv2d")
-    sw = weight.shape
-    if len(pattern) != 5 or len(pattern[0]) != sw[0] + 1 or \
-            len(pattern[2]) != sw[1] * sw[2] * sw[3] + 1:
-        raise ValueError(f"sparse_conv2d: the pattern does not describe a {tuple(sw)} weight "
-                         f"(make it with kernels.sparse.pattern_from_mask(mask.reshape("
-                         f"{sw[0]}, -1)))")
+    sw = tuple(weight.shape)
+    check_pattern(pattern, sw[0], sw[1] * sw[2] * sw[3], "sparse_conv2d", sw)
     return Conv2d.apply(x, weight, bias, stride, padding, pattern)
+
+
+def check_pattern(pattern, rows: int, cols: int, op: str, weight_shape) -> None:
+    """That ``pattern`` is a pattern of a weight of ``rows`` outputs and ``cols`` inputs per
+    output, its five arrays of consistent lengths (O(1): the indices themselves are
+    ``pattern_from_mask``'s, not checked again every step)."""
+    ok = len(pattern) == 5
+    if ok:
+        row_ptr, row_cols, col_ptr, col_rows, col_pos = pattern
+        ok = (len(row_ptr) == rows + 1 and len(col_ptr) == cols + 1
+              and row_ptr[-1] == col_ptr[-1] == len(row_cols) == len(col_rows) == len(col_pos))
+    if not ok:
+        raise ValueError(f"{op}: the pattern does not describe a {tuple(weight_shape)} weight "
+                         f"(make it with kernels.sparse.pattern_from_mask(mask) of its mask)")
