@@ -38,13 +38,13 @@ SPARSE_MIN_WORK = 1 << 18  # multiply-adds B * nnz (gather: nnz) below which the
 LINEAR_BREAK_EVEN_DENSITY = 0.2
 
 # The same for a convolution (``ops.sparse.sparse_conv2d``, ``nn.Conv2d.BREAK_EVEN_DENSITY``):
-# its im2col and col2im cost the
-# same either way, only its three products shrink with the density. Measured forward and
-# backward at batch 100, 2 threads (benchmarks/bench_breakeven.py, breakeven.json): sparse /
-# dense 0.74x at 0.3 and 1.04x at 0.5 for a 64 -> 64 3x3 layer on 8x8 inputs (break-even
-# 0.475); LeNet-5-Caffe's second convolution (20 -> 50, 5x5 on 12x12) is faster sparse at
-# every density, 0.75x at 1.0 (its dense product is the slower one there). 0.4: below both.
-CONV_BREAK_EVEN_DENSITY = 0.4
+# its im2col and col2im cost the same either way, only its three products shrink with the
+# density. Measured forward and backward, 2 threads (benchmarks/bench_breakeven.py): break-even
+# 0.27 for 128 -> 128 3x3 on 16x16 and 0.38 for 512 -> 512 3x3 on 4x4 (batch 32,
+# breakeven-large-convs.json), 0.475 for 64 -> 64 3x3 on 8x8 (batch 100, breakeven.json);
+# LeNet-5-Caffe's second convolution (20 -> 50, 5x5 on 12x12) is faster sparse at every
+# density, 0.75x at 1.0 (its dense product is the slower one there). 0.25: below all four.
+CONV_BREAK_EVEN_DENSITY = 0.25
 
 
 def pattern_from_mask(mask: np.ndarray) -> tuple:
