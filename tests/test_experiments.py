@@ -104,6 +104,38 @@ def test_the_committed_summaries_are_complete_and_use_the_protocol():
         assert summary["differs_from_protocol"] == [] and summary["reference"]["comparable"]
 
 
+def test_a_summary_says_which_kernels_the_records_ran_and_does_not_guess_it(finished_folder,
+                                                                           experiment, tmp_path):
+    """Which kernels compute is outside the key: the summary reads it from the records (a
+    pruned record from before sparse kernels ran densely), never from the declaration."""
+    _copy(finished_folder, tmp_path)
+    summary = summary_of(tmp_path)
+    assert summary["sparse_kernels"] == {"auto": 2}  # SNIP and random at 0.9; dense has none
+    assert all("sparse_kernels" not in group["values"] for group in summary["settings"])
+    folder = tmp_path / "tiny-test" / "runs"
+    older = next(p for p in sorted(folder.iterdir()) if "_snip_" in p.name)
+    record = json.loads(older.read_text())
+    del record["sparse_kernels"]
+    older.write_text(json.dumps(record))
+    assert experiment_cli(tmp_path, "--summarize") == 0
+    assert summary_of(tmp_path)["sparse_kernels"] == {"auto": 1, "off": 1}
+    markdown = (tmp_path / "tiny-test" / "summary.md").read_text()
+    assert "Kernels of the pruned runs (`--sparse-kernels`; which kernels compute, not what: " \
+           "the same numbers to float rounding): auto in 1, off in 1." in markdown
+    assert "sparse_kernels" not in markdown
+
+
+def test_a_mean_over_some_seeds_says_how_many():
+    from minisnip.experiments.summary import mean_std
+    row = dict(mean_test_error=10.36, std_test_error=0.0, test_errors=[10.36, 10.36, None])
+    assert mean_std(row) == "10.36 ± 0.00 (2 of 3 seeds)"
+    assert mean_std(dict(row, test_errors=[10.36, 10.36, 10.36])) == "10.36 ± 0.00"
+    assert mean_std(dict(row, std_test_error=None, test_errors=[None, 10.36])) == \
+        "10.36 (1 of 2 seeds)"
+    assert mean_std(dict(mean_test_error=None, std_test_error=None,
+                         test_errors=[None, None])) == ""
+
+
 # ------------------------------------------------------------------ reuse, stale, resume
 def test_a_quick_look_is_never_reported_as_the_full_experiment(experiment, ran, tmp_path,
                                                                capsys):

@@ -39,10 +39,24 @@ def _value(value, setting: str = "") -> str:
 
 def shown_settings(config) -> dict:
     """The settings a table shows: the key's, with every added setting at its default filled
-    in (the key leaves it out there, a table row should not)."""
-    settings = dict(records.ADDED_SETTINGS)
+    in (the key leaves it out there, a table row should not). Settings outside the key
+    (``records.NOT_IN_KEY``, e.g. which kernels compute) are not shown: a record may have
+    been made with any value of them; what the records say is in :func:`kernels_used`."""
+    settings = {k: v for k, v in records.ADDED_SETTINGS.items() if k not in records.NOT_IN_KEY}
     settings.update(records.key_settings(config))
     return settings
+
+
+def kernels_used(found: dict) -> dict:
+    """How many of the pruned runs' records say they ran with each ``--sparse-kernels`` mode
+    (a pruned record without the entry was made before sparse kernels existed: "off")."""
+    modes = {}
+    for record in found.values():
+        entry = record.data.get("sparse_kernels")
+        if entry or record.data.get("sparsity"):
+            mode = entry["mode"] if entry else "off"
+            modes[mode] = modes.get(mode, 0) + 1
+    return modes
 
 
 def protocol_config(config):
@@ -170,12 +184,17 @@ def row_records(row: dict, found: dict) -> list:
 
 def mean_std(row: dict) -> str:
     """``12.34 ± 0.56`` (mean ± standard deviation over the finished seeds), ``12.34`` for one
-    seed, empty for none."""
+    seed, empty for none; ``(2 of 3 seeds)`` after it while some seeds are not finished."""
     if row["mean_test_error"] is None:
         return ""
-    if row["std_test_error"] is None:
-        return f"{row['mean_test_error']:.2f}"
-    return f"{row['mean_test_error']:.2f} ± {row['std_test_error']:.2f}"
+    text = f"{row['mean_test_error']:.2f}"
+    if row["std_test_error"] is not None:
+        text += f" ± {row['std_test_error']:.2f}"
+    errors = row.get("test_errors") or []
+    done = sum(e is not None for e in errors)
+    if done < len(errors):
+        text += f" ({done} of {len(errors)} seeds)"
+    return text
 
 
 def _numbers(values) -> str:
@@ -236,6 +255,10 @@ def about_lines(summary: dict) -> list:
     for group in summary["settings"]:
         values = ", ".join(f"{k} {_value(v, k)}" for k, v in group["values"].items())
         lines.append(f"  - {', '.join(group['models'])}: {values}")
+    if summary.get("sparse_kernels"):
+        modes = ", ".join(f"{mode} in {n}" for mode, n in summary["sparse_kernels"].items())
+        lines.append(f"- Kernels of the pruned runs (`--sparse-kernels`; which kernels compute, "
+                     f"not what: the same numbers to float rounding): {modes}.")
     if summary["differs_from_protocol"]:
         lines.append("- **Settings that differ from the protocol:**")
         for d in summary["differs_from_protocol"]:
@@ -365,6 +388,7 @@ def summarize(name: str, out: str = "runs", *, overrides: Optional[dict] = None,
                   missing=[run.filename for run in planned if run.key not in found],
                   made_by=made_by, converted=converted),
         settings=common_settings(planned), differs_from_protocol=differences,
+        sparse_kernels=kernels_used(found),
         reference=dict(name=experiment.reference_name, source=experiment.reference_source,
                        comparable=comparable),
         tolerance=experiment.tolerance, table=rows, quoted=experiment.quoted,
