@@ -506,11 +506,18 @@ def test_jobs_run_in_processes_that_share_the_cores_and_report_failures(
 
 
 def test_the_local_submitit_launcher_writes_the_same_records(experiment, finished_folder,
-                                                             tmp_path):
+                                                             tmp_path, monkeypatch):
     pytest.importorskip("submitit")
+    credited, real_finished = [], Progress.finished
+    monkeypatch.setattr(Progress, "finished", lambda self, seconds, kind=None: (
+        credited.append((kind, seconds)), real_finished(self, seconds, kind)))
     assert experiment_cli(tmp_path, "--launcher", "local", "--jobs", "2",
                           "--slurm-time", "5") == 0
     assert runs_of(tmp_path) == runs_of(finished_folder)
+    walls = sorted(json.loads((tmp_path / "tiny-test" / "runs" / name).read_text())[
+        "wall_seconds"] for name in runs_of(tmp_path))
+    assert sorted(seconds for _, seconds in credited) == walls  # each run its own time
+    assert [kind for kind, _ in credited] == ["lenet300"] * 3
     cores = len(os.sched_getaffinity(0))
     for name in runs_of(tmp_path):
         record = json.loads((tmp_path / "tiny-test" / "runs" / name).read_text())

@@ -108,6 +108,16 @@ def run_in_processes(tasks: list, *, jobs: int, threads, logs: str, progress: Pr
 
 
 # ---------------------------------------------------------------------------- submitit
+def _run_seconds(record_path: str, otherwise: float) -> float:
+    """The wall time a record says its run took (a job of several runs, or one that waited
+    in a queue, says nothing about each run's time); ``otherwise`` if it cannot be read."""
+    try:
+        with open(record_path) as f:
+            return float(json.load(f)["wall_seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return otherwise
+
+
 def import_submitit():
     """submitit, or an ImportError saying how to install it."""
     try:
@@ -194,15 +204,15 @@ def run_with_submitit(tasks: list, launcher: str, options: dict, *, jobs: int, f
         for job in as_completed(submitted, poll_frequency=poll or (0.5 if launcher == "local"
                                                                    else 15)):
             try:
-                job.result()
+                paths = job.result()
             except Exception as error:  # submitit's FailedJobError/UncompletedJobError
                 failures.append(f"job {job.job_id}: {str(error).strip().splitlines()[-1:]}"
                                 f" (logs in {logs})")
                 continue
             chunk = chunk_of[job.job_id]
-            seconds = (time.perf_counter() - started) / len(chunk)
-            for task in chunk:
-                progress.finished(seconds, task["config"]["model"])
+            share = (time.perf_counter() - started) / len(chunk)  # queueing included
+            for task, path in zip(chunk, paths):
+                progress.finished(_run_seconds(path, share), task["config"]["model"])
     except KeyboardInterrupt:
         print(f"{progress.name}: stopped following; the jobs keep running. When they have "
               f"ended: {later}", file=sys.stderr)
