@@ -276,11 +276,15 @@ def test_batch_tiles_cover_the_batch_in_order_within_the_budget(n, per_image, bu
 
 
 def _conv_step(x, w, b, stride, padding, needs, g):
-    """conv2d forward and backward on copies: (out, dx, dw, db, the node's saved arrays)."""
+    """conv2d forward and backward on copies: (out, dx, dw, db, what the node's context holds
+    for the backward: its saved arrays and those of its products)."""
     xt, wt = Tensor(x, requires_grad=needs[0]), Tensor(w, requires_grad=needs[1])
     bt = Tensor(b, requires_grad=needs[2])
     out = F.conv2d(xt, wt, bt, stride=stride, padding=padding)
-    saved = out._node.ctx.saved if out._node is not None else ()
+    saved = ()
+    if out._node is not None:
+        ctx = out._node.ctx
+        saved = tuple(ctx.saved) + tuple(vars(ctx.products).values())
     if out.requires_grad:
         out.backward(g)
     return out.data, xt.grad, wt.grad, bt.grad, saved
@@ -318,7 +322,7 @@ def test_conv_in_batch_tiles_equals_one_tile(data, n, dtype, needs):
 
 
 def test_tiled_conv_keeps_no_column_matrix_for_the_backward(rng):
-    """In tiles the forward saves x and W only (each tile's columns are recomputed in the
+    """In tiles the forward keeps x and W only (each tile's columns are recomputed in the
     backward), so the graph holds no C*KH*KW-times-the-output matrix."""
     x, w = rng.standard_normal((6, 4, 8, 8)), rng.standard_normal((5, 4, 3, 3))
     with cols_budget(2 * 4 * 9 * 8 * 8 * 8):                               # 2 images per tile
