@@ -101,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after pruning, compute the pruned layers from their kept connections "
                         "only: auto (default) where the layer's density is below the sparse "
                         "kernel's measured break-even, on (every layer that has a sparse "
-                        "kernel), off (dense c * w); the same numbers to float rounding, the "
-                        "record lists the layers that ran sparse")
+                        "kernel: Linear, Conv2d), off (dense c * w); the same numbers to float "
+                        "rounding, the record lists the layers that ran sparse")
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("prune", help="prune at initialization without training; write mask + report")
