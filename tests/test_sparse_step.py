@@ -51,6 +51,15 @@ def _train(nets, opts, x, y, steps):
             opt.step()
 
 
+def _prune_again(nets, rng):
+    """Prune both twins further mid-training, through masks.write: the sparse pattern and the
+    optimizer's kept entries must follow."""
+    for (_, _, c0), (_, _, c1) in zip(nets[0].named_masks(), nets[1].named_masks()):
+        fewer = c0.data * (rng.random(c0.shape) < 0.5)
+        masks.write(c0, fewer)
+        masks.write(c1, fewer)
+
+
 def _assert_twins(nets, opts, rtol=1e-9):
     for (name, a), (_, b) in zip(nets[0].named_parameters(), nets[1].named_parameters()):
         np.testing.assert_allclose(b.data, a.data, rtol=rtol, atol=rtol, err_msg=name)
@@ -79,11 +88,7 @@ def test_sparse_network_trains_as_the_dense_one(seed, batch, sizes, densities, k
     x, y = rng.standard_normal((batch, sizes[0])), rng.integers(0, sizes[-1], batch)
     _train(nets, opts, x, y, 3)
     _assert_twins(nets, opts)
-    # prune again mid-training, through masks.write: the pattern and the optimizer follow
-    for (_, _, c0), (_, _, c1) in zip(nets[0].named_masks(), nets[1].named_masks()):
-        fewer = c0.data * (rng.random(c0.shape) < 0.5)
-        masks.write(c0, fewer)
-        masks.write(c1, fewer)
+    _prune_again(nets, rng)
     _train(nets, opts, x, y, 3)
     _assert_twins(nets, opts)
 
@@ -136,10 +141,7 @@ def test_sparse_convolutions_train_as_the_dense_ones(seed, batch, channels, kern
         _train(nets, opts, x, y, 3)
         assert len(calls) == 3 * 2 * (batch if tiles else 1)  # the sparse twin ran sparse
         _assert_twins(nets, opts)
-        for (_, _, c0), (_, _, c1) in zip(nets[0].named_masks(), nets[1].named_masks()):
-            fewer = c0.data * (rng.random(c0.shape) < 0.5)
-            masks.write(c0, fewer)
-            masks.write(c1, fewer)
+        _prune_again(nets, rng)
         _train(nets, opts, x, y, 3)
         _assert_twins(nets, opts)
     finally:
